@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the build, the tools and the tests need.
+# Kept in one place so README, CI and developers install the same set.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(
+  # build
+  build-essential meson ninja-build pkg-config
+  libglib2.0-dev libgnutls28-dev nettle-dev libpixman-1-dev zlib1g-dev libsasl2-dev
+  nlohmann-json3-dev libjpeg62-turbo-dev libpng-dev libcmocka-dev
+  # real peers and fixtures used by the tests
+  python3 python3-gi gir1.2-gtk-vnc-2.0 libgvnc-1.0-dev libvncserver-dev
+  gnutls-bin sasl2-bin libsasl2-modules binutils
+)
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${PKGS[@]}"

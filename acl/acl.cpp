@@ -1,0 +1,2 @@
+// ACL subsystem: see issue "ACL subsystem and QEMU monitors"; nothing here yet.
+namespace qvnc::acl {}

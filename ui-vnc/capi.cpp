@@ -1,0 +1,1 @@
+// C ABI entry points (filled in with the server).
