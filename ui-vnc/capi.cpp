@@ -1,1 +1,266 @@
-// C ABI entry points (filled in with the server).
+// Every extern "C" entry point of the library.  Each body runs inside
+// capi_guard(), the one place where C++ exceptions are translated into a
+// qvnc_error, so none ever crosses the ABI.
+#include <new>
+
+#include "context.hpp"
+#include "qvnc.h"
+#include "server.hpp"
+
+struct qvnc_error {
+    qvnc_error_code code;
+    std::string message;
+};
+
+struct qvnc_context {
+    explicit qvnc_context(GMainContext *mc) : impl(mc) {}
+    qvnc::Context impl;
+};
+
+// A display handle is the Server itself; the cast is confined to this file.
+struct qvnc_display;
+
+namespace {
+
+qvnc::vnc::Server *server_of(qvnc_display *d) { return reinterpret_cast<qvnc::vnc::Server *>(d); }
+const qvnc::vnc::Server *server_of(const qvnc_display *d)
+{
+    return reinterpret_cast<const qvnc::vnc::Server *>(d);
+}
+qvnc_display *handle_of(qvnc::vnc::Server *s) { return reinterpret_cast<qvnc_display *>(s); }
+
+void set_error(qvnc_error **err, qvnc_error_code code, std::string msg)
+{
+    if (err && !*err) {
+        try {
+            *err = std::make_unique<qvnc_error>(qvnc_error{code, std::move(msg)}).release();
+        } catch (...) {
+            // Out of memory while reporting: the failed return value remains.
+        }
+    }
+}
+
+void set_error(qvnc_error **err, const qvnc::Error &e)
+{
+    set_error(err, static_cast<qvnc_error_code>(e.code), e.message);
+}
+
+template <class Ret, class Fn> Ret capi_guard(qvnc_error **err, Ret failed, Fn &&fn) noexcept
+{
+    try {
+        return fn();
+    } catch (const std::bad_alloc &) {
+        set_error(err, QVNC_ERR_NOMEM, "out of memory");
+    } catch (const std::exception &e) {
+        set_error(err, QVNC_ERR_INTERNAL, std::string("internal error: ") + e.what());
+    } catch (...) {
+        set_error(err, QVNC_ERR_INTERNAL, "internal error");
+    }
+    return failed;
+}
+
+template <class Fn> void capi_guard_void(Fn &&fn) noexcept
+{
+    try {
+        fn();
+    } catch (...) {
+        qvnc::log_uncaught("qvnc C API");
+    }
+}
+
+bool check(qvnc_error **err, const qvnc::Status &st)
+{
+    if (!st) {
+        set_error(err, st.error());
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+extern "C" {
+
+QVNC_API qvnc_error_code qvnc_error_get_code(const qvnc_error *err)
+{
+    return err ? err->code : QVNC_ERR_INVALID_ARG;
+}
+
+QVNC_API const char *qvnc_error_get_message(const qvnc_error *err)
+{
+    return err ? err->message.c_str() : "";
+}
+
+QVNC_API void qvnc_error_free(qvnc_error *err)
+{
+    std::unique_ptr<qvnc_error> owned(err);
+}
+
+QVNC_API void qvnc_free(void *ptr) { g_free(ptr); }
+
+QVNC_API const char *qvnc_version(void) { return "0.1.0"; }
+
+QVNC_API qvnc_context *qvnc_context_new(GMainContext *main_context, qvnc_error **err)
+{
+    return capi_guard(err, static_cast<qvnc_context *>(nullptr), [&] {
+        return std::make_unique<qvnc_context>(main_context).release();
+    });
+}
+
+QVNC_API void qvnc_context_free(qvnc_context *ctx)
+{
+    capi_guard_void([&] { std::unique_ptr<qvnc_context> owned(ctx); });
+}
+
+QVNC_API void qvnc_context_set_log_handler(qvnc_context *ctx, qvnc_log_fn fn, void *opaque)
+{
+    if (ctx) {
+        ctx->impl.logger().set_handler(fn, opaque);
+    }
+}
+
+QVNC_API void qvnc_context_set_name(qvnc_context *ctx, const char *name)
+{
+    capi_guard_void([&] {
+        if (ctx) {
+            ctx->impl.set_name(name ? name : "");
+        }
+    });
+}
+
+QVNC_API bool qvnc_context_add_object(qvnc_context *ctx, const char *spec, qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!ctx || !spec) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing context or object specification");
+            return false;
+        }
+        return check(err, ctx->impl.add_object(spec));
+    });
+}
+
+QVNC_API qvnc_display *qvnc_display_open(qvnc_context *ctx, const char *vnc_options,
+                                         const qvnc_display_ops *ops, void *opaque,
+                                         qvnc_error **err)
+{
+    return capi_guard(err, static_cast<qvnc_display *>(nullptr), [&]() -> qvnc_display * {
+        if (!ctx || !vnc_options) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing context or -vnc options");
+            return nullptr;
+        }
+        if (ops && ops->struct_size < sizeof(size_t)) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "qvnc_display_ops.struct_size is not set");
+            return nullptr;
+        }
+        auto r = ctx->impl.open_display(vnc_options, ops, opaque);
+        if (!r) {
+            set_error(err, r.error());
+            return nullptr;
+        }
+        return handle_of(r.value());
+    });
+}
+
+QVNC_API void qvnc_display_close(qvnc_display *display)
+{
+    capi_guard_void([&] {
+        if (display) {
+            qvnc::vnc::Server *s = server_of(display);
+            s->context().close_display(s);
+        }
+    });
+}
+
+QVNC_API const char *qvnc_display_get_id(const qvnc_display *display)
+{
+    return display ? server_of(display)->id().c_str() : nullptr;
+}
+
+QVNC_API bool qvnc_display_add_client_fd(qvnc_display *display, int fd, bool skipauth,
+                                         qvnc_error **err)
+{
+    qvnc::io::UniqueFd owned(fd); // ours even on failure, as documented
+    return capi_guard(err, false, [&] {
+        if (!display) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing display");
+            return false;
+        }
+        return check(err, server_of(display)->add_client(std::move(owned), skipauth));
+    });
+}
+
+QVNC_API bool qvnc_display_set_password(qvnc_display *display, const char *password,
+                                        qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!display || !password) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing display or password");
+            return false;
+        }
+        return check(err, server_of(display)->set_password(password));
+    });
+}
+
+QVNC_API bool qvnc_display_expire_password(qvnc_display *display, int64_t when, qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!display) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing display");
+            return false;
+        }
+        return check(err, server_of(display)->expire_password(when));
+    });
+}
+
+QVNC_API bool qvnc_display_switch_surface(qvnc_display *display, const qvnc_surface *surface,
+                                          qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!display) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing display");
+            return false;
+        }
+        return check(err, server_of(display)->switch_surface(surface));
+    });
+}
+
+QVNC_API void qvnc_display_update(qvnc_display *display, int x, int y, int w, int h)
+{
+    capi_guard_void([&] {
+        if (display) {
+            server_of(display)->update(x, y, w, h);
+        }
+    });
+}
+
+QVNC_API bool qvnc_display_set_cursor(qvnc_display *display, int width, int height, int hot_x,
+                                      int hot_y, const uint32_t *argb, qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!display) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing display");
+            return false;
+        }
+        return check(err, server_of(display)->set_cursor(width, height, hot_x, hot_y, argb));
+    });
+}
+
+QVNC_API void qvnc_display_mouse_set(qvnc_display *display, int x, int y, bool visible)
+{
+    capi_guard_void([&] {
+        if (display) {
+            server_of(display)->mouse_set(x, y, visible);
+        }
+    });
+}
+
+QVNC_API void qvnc_display_set_pointer_absolute(qvnc_display *display, bool absolute)
+{
+    capi_guard_void([&] {
+        if (display) {
+            server_of(display)->set_pointer_absolute(absolute);
+        }
+    });
+}
+
+} // extern "C"

@@ -1,0 +1,21 @@
+// The bottom transport: a connected, non-blocking stream socket it owns.
+#pragma once
+
+#include "transport.hpp"
+#include "unique-fd.hpp"
+
+namespace qvnc::io {
+
+class SocketTransport final : public Transport {
+public:
+    explicit SocketTransport(UniqueFd fd);
+    IoResult read(std::span<uint8_t> buf) override;
+    IoResult write(std::span<const uint8_t> buf) override;
+    int fd() const override { return fd_.get(); }
+    void shutdown() override;
+
+private:
+    UniqueFd fd_;
+};
+
+} // namespace qvnc::io

@@ -1,0 +1,164 @@
+// Normal-phase client messages (QEMU protocol_client_msg).
+#include <glib.h>
+
+#include "byte-writer.hpp"
+#include "connection.hpp"
+#include "protocol.hpp"
+#include "server.hpp"
+
+namespace qvnc::vnc {
+
+namespace {
+template <class... Ts> struct Overloaded : Ts... {
+    using Ts::operator()...;
+};
+template <class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
+} // namespace
+
+size_t Connection::handle_message(io::Bytes in)
+{
+    rfb::ParserOptions opts;
+    opts.ext_clipboard = false; // extended clipboard arrives with the encodings work
+    rfb::ParseResult r = rfb::parse_client_message(in, opts);
+    if (r.kind == rfb::ParseResult::Kind::NeedMore) {
+        return 0;
+    }
+    if (r.kind == rfb::ParseResult::Kind::Fail) {
+        // Malformed input closes this client only; the log says why.
+        close("protocol error: " + r.error);
+        return in.size();
+    }
+    std::visit(Overloaded{
+                   [&](const rfb::SetPixelFormatMsg &m) { on_set_pixel_format(m); },
+                   [&](const rfb::SetEncodingsMsg &m) { on_set_encodings(m); },
+                   [&](const rfb::UpdateRequestMsg &m) { on_update_request(m); },
+                   [&](const rfb::KeyEventMsg &m) { on_key(m); },
+                   [&](const rfb::PointerEventMsg &m) { on_pointer(m); },
+                   [&](const rfb::CutTextMsg &m) { on_cut_text(m); },
+                   [&](const rfb::QemuExtKeyMsg &m) { on_qemu_ext_key(m); },
+                   [&](const rfb::SetDesktopSizeMsg &m) { on_set_desktop_size(m); },
+                   [&](const rfb::ExtClipboardMsg &) {
+                       close("protocol error: extended clipboard message while disabled");
+                   },
+                   [&](const rfb::QemuAudioMsg &m) {
+                       close(strprintf("protocol error: Audio message %u with audio disabled", m.op));
+                   },
+                   [&](const rfb::EnableCuMsg &) {
+                       close("protocol error: continuous updates were not negotiated");
+                   },
+                   [&](const rfb::FenceMsg &) { close("protocol error: fence was not negotiated"); },
+                   [&](const rfb::XvpMsg &) {
+                       close("protocol error: xvp client message while disabled");
+                   },
+               },
+               r.message);
+    return r.length;
+}
+
+void Connection::on_set_pixel_format(const rfb::SetPixelFormatMsg &m)
+{
+    Result<SanitizedPixelFormat> pf = sanitize(m.pf);
+    if (!pf) {
+        // CVE-2014-7815: odd bits-per-pixel values must not reach the encoders.
+        close("SetPixelFormat: " + pf.error().message);
+        return;
+    }
+    caps_.pf = pf->format;
+    caps_.colour_map = pf->send_colour_map;
+    pending_colour_map_ = pf->send_colour_map;
+    rebuild_converter();
+    // Everything the client has is in the old format now.
+    dirty_.mark_all();
+}
+
+void Connection::rebuild_converter()
+{
+    Result<PixelConverter> conv = PixelConverter::make(server_.framebuffer().format(), caps_.pf);
+    if (!conv) {
+        close("pixel conversion: " + conv.error().message);
+        return;
+    }
+    converter_.emplace(std::move(conv.value()));
+}
+
+void Connection::on_set_encodings(const rfb::SetEncodingsMsg &m)
+{
+    caps_.set_encodings(m.encodings);
+    // As QEMU, acknowledge the pseudo-encodings in the next update.
+    pending_ext_key_ack_ = caps_.ext_key_event;
+    pending_pointer_type_ = caps_.pointer_type_change;
+    pending_cursor_ = (caps_.rich_cursor || caps_.alpha_cursor) && server_.cursor().defined();
+}
+
+void Connection::on_update_request(const rfb::UpdateRequestMsg &m)
+{
+    update_requested_ = true;
+    if (!m.incremental) {
+        // A full request resends the area whatever we think the client has.
+        force_update_ = true;
+        dirty_.mark(m.x, m.y, m.w, m.h);
+        if (caps_.ext_desktop_size) {
+            pending_resize_ = true; // rfbproto: on every non-incremental request
+        }
+    }
+}
+
+void Connection::on_key(const rfb::KeyEventMsg &m)
+{
+    server_.key_event(m.keysym, 0, m.down);
+}
+
+void Connection::on_qemu_ext_key(const rfb::QemuExtKeyMsg &m)
+{
+    if (!caps_.ext_key_event) {
+        close("protocol error: extended key event before the server enabled it");
+        return;
+    }
+    server_.key_event(m.keysym, m.keycode, m.down);
+}
+
+void Connection::on_pointer(const rfb::PointerEventMsg &m)
+{
+    int x = m.x, y = m.y;
+    if (caps_.pointer_type_change && !server_.pointer_absolute()) {
+        // Relative mode: coordinates are deltas biased by 0x7FFF.
+        x = last_x_ + (static_cast<int>(m.x) - 0x7FFF);
+        y = last_y_ + (static_cast<int>(m.y) - 0x7FFF);
+    }
+    x = std::clamp(x, 0, std::max(0, server_.width() - 1));
+    y = std::clamp(y, 0, std::max(0, server_.height() - 1));
+    last_x_ = x;
+    last_y_ = y;
+    last_buttons_ = m.mask;
+    server_.pointer_event(x, y, m.mask);
+}
+
+void Connection::on_cut_text(const rfb::CutTextMsg &m)
+{
+    // Classic cut text is Latin-1; the host gets UTF-8.
+    gsize written = 0;
+    g_autofree char *utf8 = g_convert(m.latin1.data(), static_cast<gssize>(m.latin1.size()), "UTF-8",
+                                      "ISO-8859-1", nullptr, &written, nullptr);
+    if (utf8) {
+        server_.cut_text(std::string(utf8, written));
+    }
+}
+
+void Connection::on_set_desktop_size(const rfb::SetDesktopSizeMsg &m)
+{
+    if (!caps_.ext_desktop_size) {
+        close("protocol error: SetDesktopSize without ExtendedDesktopSize");
+        return;
+    }
+    bool valid = m.w > 0 && m.h > 0 && m.w <= rfb::kMaxWidth && m.h <= rfb::kMaxHeight &&
+                 !m.screens.empty();
+    // Status 4 = "request forwarded" (the guest decides), 3 = invalid layout.
+    uint16_t status = 3;
+    if (valid && server_.desktop_resize(m.w, m.h)) {
+        status = 4;
+    }
+    desktop_size_reply_ = DesktopSizeReply{status, m};
+    update_requested_ = true; // the reply goes out with the next update
+}
+
+} // namespace qvnc::vnc

@@ -1,0 +1,185 @@
+// FramebufferUpdate construction: pseudo-rectangles and pixel rectangles.
+// Phase 1 encodes synchronously on the loop thread, with Raw only; the
+// compressing encoders plug in here.
+#include "byte-writer.hpp"
+#include "connection.hpp"
+#include "protocol.hpp"
+#include "server.hpp"
+
+namespace qvnc::vnc {
+
+namespace {
+
+void rect_header(io::ByteWriter &w, int x, int y, int wd, int ht, int32_t enc)
+{
+    w.u16(static_cast<uint16_t>(x)).u16(static_cast<uint16_t>(y));
+    w.u16(static_cast<uint16_t>(wd)).u16(static_cast<uint16_t>(ht)).s32(enc);
+}
+
+void update_header(io::ByteWriter &w, size_t nrects)
+{
+    w.u8(static_cast<uint8_t>(rfb::ServerMsg::FramebufferUpdate)).u8(0);
+    w.u16(static_cast<uint16_t>(nrects));
+}
+
+void screen_layout(io::ByteWriter &w, int wd, int ht)
+{
+    w.u8(1).pad(3);              // one screen
+    w.u32(0).u16(0).u16(0);      // id 0 at 0,0
+    w.u16(static_cast<uint16_t>(wd)).u16(static_cast<uint16_t>(ht)).u32(0);
+}
+
+} // namespace
+
+void Connection::add_damage(const DirtyMap &changed)
+{
+    dirty_.merge(changed);
+}
+
+void Connection::surface_changed()
+{
+    dirty_ = DirtyMap(server_.width(), server_.height());
+    dirty_.mark_all();
+    pending_resize_ = caps_.desktop_size || caps_.ext_desktop_size;
+    if (phase_ == Phase::Normal) {
+        rebuild_converter();
+    }
+}
+
+void Connection::cursor_changed()
+{
+    pending_cursor_ = caps_.rich_cursor;
+}
+
+void Connection::pointer_mode_changed()
+{
+    pending_pointer_type_ = caps_.pointer_type_change;
+}
+
+void Connection::name_changed()
+{
+    pending_name_ = caps_.desktop_name;
+}
+
+void Connection::try_send_update()
+{
+    if (phase_ != Phase::Normal || !converter_) {
+        return;
+    }
+    // Throttle (CVE-2017-15124): while the client has not taken a frame's
+    // worth of output, hold further updates; damage keeps accumulating.
+    if (output_backlog() > throttle_limit()) {
+        return;
+    }
+    write_update();
+}
+
+void Connection::write_update()
+{
+    io::ByteBuffer out;
+    io::ByteWriter w(out);
+    const int fw = server_.width(), fh = server_.height();
+
+    if (pending_colour_map_) {
+        write_bgr233_colour_map(w);
+        pending_colour_map_ = false;
+    }
+
+    // Pseudo-rectangles QEMU sends outside of requests (acks, cursor, size).
+    std::vector<int> pseudo;
+    size_t npseudo = 0;
+    bool ack_key = pending_ext_key_ack_, ptr = pending_pointer_type_;
+    bool cursor = pending_cursor_ && server_.cursor().defined() && caps_.rich_cursor;
+    bool name = pending_name_ && caps_.desktop_name;
+    bool resize = pending_resize_ && (caps_.desktop_size || caps_.ext_desktop_size);
+    bool reply = desktop_size_reply_.has_value();
+    npseudo = ack_key + ptr + cursor + name + resize + reply;
+    if (npseudo > 0) {
+        update_header(w, npseudo);
+        if (ack_key) {
+            rect_header(w, 0, 0, fw, fh, rfb::enc::QemuExtKeyEvent);
+        }
+        if (ptr) {
+            rect_header(w, server_.pointer_absolute() ? 1 : 0, 0, fw, fh,
+                        rfb::enc::PointerTypeChange);
+        }
+        if (name) {
+            std::string n = server_.desktop_name();
+            rect_header(w, 0, 0, 0, 0, rfb::enc::DesktopName);
+            w.u32(static_cast<uint32_t>(n.size())).text(n);
+        }
+        if (cursor) {
+            const Cursor &c = server_.cursor();
+            rect_header(w, c.hot_x, c.hot_y, c.width, c.height, rfb::enc::RichCursor);
+            Result<PixelConverter> conv = PixelConverter::make(kArgbFormat, caps_.pf);
+            size_t bpp = caps_.pf.bytes_per_pixel();
+            std::vector<uint8_t> row(static_cast<size_t>(c.width) * bpp);
+            for (int y = 0; y < c.height; y++) {
+                const uint32_t *src = &c.argb[static_cast<size_t>(y) * c.width];
+                conv->convert(reinterpret_cast<const uint8_t *>(src), c.width, row.data());
+                w.bytes(row);
+            }
+            // Mask: one bit per pixel, MSB first, rows padded to bytes.
+            for (int y = 0; y < c.height; y++) {
+                for (int x = 0; x < c.width; x += 8) {
+                    uint8_t bits = 0;
+                    for (int b = 0; b < 8 && x + b < c.width; b++) {
+                        uint32_t a = c.argb[static_cast<size_t>(y) * c.width + x + b] >> 24;
+                        if (a >= 128) {
+                            bits |= static_cast<uint8_t>(0x80 >> b);
+                        }
+                    }
+                    w.u8(bits);
+                }
+            }
+        }
+        if (reply) {
+            // Answer to this client's SetDesktopSize: reason 1 + status.
+            rect_header(w, 1, desktop_size_reply_->status, fw, fh, rfb::enc::ExtendedDesktopSize);
+            screen_layout(w, fw, fh);
+        } else if (resize) {
+            if (caps_.ext_desktop_size) {
+                rect_header(w, 0, 0, fw, fh, rfb::enc::ExtendedDesktopSize);
+                screen_layout(w, fw, fh);
+            } else {
+                rect_header(w, 0, 0, fw, fh, rfb::enc::DesktopSize);
+            }
+        }
+        pending_ext_key_ack_ = pending_pointer_type_ = pending_cursor_ = pending_name_ = false;
+        desktop_size_reply_.reset();
+        if (resize || reply) {
+            pending_resize_ = false;
+            client_w_ = fw;
+            client_h_ = fh;
+        }
+    }
+
+    if (update_requested_ && dirty_.any()) {
+        std::vector<Rect> rects = dirty_.take_rects(Rect{0, 0, client_w_, client_h_});
+        if (rects.size() > 0xFFFF) {
+            rects = {Rect{0, 0, client_w_, client_h_}};
+        }
+        if (!rects.empty()) {
+            update_header(w, rects.size());
+            const ServerFramebuffer &fb = server_.framebuffer();
+            size_t bpp = caps_.pf.bytes_per_pixel();
+            for (const Rect &r : rects) {
+                rect_header(w, r.x, r.y, r.w, r.h, rfb::enc::Raw);
+                size_t row_bytes = static_cast<size_t>(r.w) * bpp;
+                for (int y = r.y; y < r.y + r.h; y++) {
+                    uint8_t *dst = out.prepare(row_bytes);
+                    const uint8_t *src = fb.row(y) + static_cast<size_t>(r.x) * fb.bytes_per_pixel();
+                    converter_->convert(src, r.w, dst);
+                    out.commit(row_bytes);
+                }
+            }
+            update_requested_ = false;
+            force_update_ = false;
+        }
+    }
+    if (!out.empty()) {
+        queue(out.data());
+    }
+}
+
+} // namespace qvnc::vnc

@@ -1,0 +1,190 @@
+#include "connection.hpp"
+
+#include "context.hpp"
+#include "protocol.hpp"
+#include "server.hpp"
+
+namespace qvnc::vnc {
+
+namespace {
+// A client must reach the Normal phase within this time; it covers a person
+// typing a password at a viewer's prompt, and bounds idle half-open sockets.
+constexpr unsigned kHandshakeTimeoutMs = 120 * 1000;
+// A closing client gets this long to take its failure message.
+constexpr unsigned kCloseFlushMs = 2000;
+constexpr size_t kReadChunk = 64 * 1024;
+} // namespace
+
+Connection::Connection(Server &server, std::unique_ptr<io::Transport> transport,
+                       io::AddressInfo peer, bool skipauth)
+    : server_(server), transport_(std::move(transport)), peer_(std::move(peer)),
+      skipauth_(skipauth), serial_(server.next_serial()), dirty_(server.width(), server.height())
+{
+}
+
+Connection::~Connection() = default;
+
+void Connection::start()
+{
+    queue(std::span<const uint8_t>(reinterpret_cast<const uint8_t *>("RFB 003.008\n"), 12));
+    handshake_timer_ = io::add_timeout(server_.main_context(), kHandshakeTimeoutMs, [this] {
+        handshake_timer_.reset(); // the source is being removed; drop our handle first
+        close("handshake timed out");
+        return false;
+    });
+    update_watch();
+}
+
+void Connection::close(const std::string &why)
+{
+    if (phase_ == Phase::Closing) {
+        return;
+    }
+    server_.log_client(QVNC_LOG_INFO, *this, "closing: " + why);
+    phase_ = Phase::Closing;
+    watch_.reset();
+    handshake_timer_.reset();
+    fail_timer_.reset();
+    transport_->shutdown();
+    server_.reap_later();
+}
+
+size_t Connection::throttle_limit() const
+{
+    // QEMU: at least 1 MiB, else one full frame at the client's pixel size.
+    size_t frame = static_cast<size_t>(server_.width()) * server_.height() * caps_.pf.bytes_per_pixel();
+    return std::max<size_t>(frame, 1024 * 1024);
+}
+
+void Connection::queue(std::span<const uint8_t> bytes)
+{
+    if (phase_ == Phase::Closing) {
+        return;
+    }
+    out_.append(bytes);
+    // CVE-2017-15124: a client that requests updates but never reads them
+    // must not grow our memory without bound.
+    if (out_.size() > 5 * throttle_limit()) {
+        close("output backlog exceeds the hard cap (client not reading)");
+        return;
+    }
+    flush();
+}
+
+void Connection::flush()
+{
+    while (!out_.empty() && phase_ != Phase::Closing) {
+        io::IoResult r = transport_->write(out_.data());
+        if (r.status == io::IoStatus::Ok) {
+            out_.consume(r.n);
+            continue;
+        }
+        if (r.status == io::IoStatus::WouldBlock) {
+            break;
+        }
+        close(r.status == io::IoStatus::Eof ? "client went away" : "write failed: " + r.error);
+        return;
+    }
+    if (out_.empty()) {
+        out_.shrink_if_idle();
+        if (flush_then_close_) {
+            close("failure message delivered");
+            return;
+        }
+    }
+    update_watch();
+}
+
+void Connection::update_watch()
+{
+    if (phase_ == Phase::Closing) {
+        return;
+    }
+    auto cond = static_cast<GIOCondition>(G_IO_IN | (out_.empty() ? 0 : G_IO_OUT));
+    if (watch_ && cond == watch_cond_) {
+        return;
+    }
+    watch_cond_ = cond;
+    watch_ = io::add_fd_watch(server_.main_context(), transport_->fd(), cond,
+                              [this](GIOCondition c) { return on_io(c); });
+}
+
+bool Connection::on_io(GIOCondition cond)
+{
+    if (cond & G_IO_OUT) {
+        flush();
+    }
+    if (phase_ != Phase::Closing && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))) {
+        read_input();
+    }
+    // When the condition set changed, update_watch() already replaced (and
+    // destroyed) this source; glib keeps the callback alive until we return.
+    return true;
+}
+
+void Connection::read_input()
+{
+    do {
+        uint8_t *dst = in_.prepare(kReadChunk);
+        io::IoResult r = transport_->read({dst, kReadChunk});
+        in_.commit(r.status == io::IoStatus::Ok ? r.n : 0);
+        if (r.status == io::IoStatus::WouldBlock) {
+            break;
+        }
+        if (r.status == io::IoStatus::Eof) {
+            close("client closed the connection");
+            return;
+        }
+        if (r.status == io::IoStatus::Error) {
+            close("read failed: " + r.error);
+            return;
+        }
+        process_input();
+    } while (phase_ != Phase::Closing);
+}
+
+void Connection::process_input()
+{
+    // A host callback run from here may call back into the library (e.g.
+    // close the display's clients); the flag keeps us from re-entering.
+    if (in_process_) {
+        return;
+    }
+    in_process_ = true;
+    while (phase_ != Phase::Closing && !in_.empty()) {
+        io::Bytes data = in_.data();
+        size_t used = 0;
+        switch (phase_) {
+        case Phase::Version:
+            used = handle_version(data);
+            break;
+        case Phase::SecurityType:
+            used = handle_security_type(data);
+            break;
+        case Phase::Security:
+            used = handle_security(data);
+            break;
+        case Phase::AuthFailing:
+            used = data.size(); // drained: an attacker must not learn our state
+            break;
+        case Phase::ClientInit:
+            used = handle_client_init(data);
+            break;
+        case Phase::Normal:
+            used = handle_message(data);
+            break;
+        case Phase::Closing:
+            break;
+        }
+        if (used == 0) {
+            break;
+        }
+        in_.consume(used);
+    }
+    in_process_ = false;
+    if (phase_ == Phase::Normal) {
+        try_send_update();
+    }
+}
+
+} // namespace qvnc::vnc

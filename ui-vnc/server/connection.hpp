@@ -1,0 +1,148 @@
+// One VNC client: its transport, protocol phase, buffers and update state.
+//
+// Lifetime: owned by its Server.  A connection never destroys itself: close()
+// marks it Closing, removes its I/O sources and asks the server to reap it
+// from an idle callback, so no code runs on a freed connection even when a
+// host callback (key, pointer, client_event) re-enters the library.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "byte-buffer.hpp"
+#include "client-caps.hpp"
+#include "client-message.hpp"
+#include "dirty-map.hpp"
+#include "pixel-convert.hpp"
+#include "security-handler.hpp"
+#include "socket-address.hpp"
+#include "source-handle.hpp"
+#include "transport.hpp"
+
+namespace qvnc::vnc {
+
+class Server;
+
+class Connection {
+public:
+    enum class Phase {
+        Version,      // sent "RFB 003.008\n", waiting for the client's version
+        SecurityType, // 3.7+: offered one type, waiting for the choice
+        Security,     // a SecurityHandler runs
+        AuthFailing,  // rejected: draining input until the delayed failure
+        ClientInit,   // waiting for the shared flag
+        Normal,       // messages
+        Closing,      // closed, waiting to be reaped
+    };
+    enum class Share { Connecting, Shared, Exclusive };
+
+    Connection(Server &server, std::unique_ptr<io::Transport> transport, io::AddressInfo peer,
+               bool skipauth);
+    ~Connection();
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    void start();
+    // Closes the client; `why` goes to the log.  Safe to call repeatedly and
+    // from inside this connection's own callbacks.
+    void close(const std::string &why);
+    bool closing() const { return phase_ == Phase::Closing; }
+    Phase phase() const { return phase_; }
+    Share share() const { return share_; }
+    uint64_t serial() const { return serial_; }
+
+    const io::AddressInfo &peer() const { return peer_; }
+    const std::optional<std::string> &x509_dname() const { return x509_dname_; }
+    const std::optional<std::string> &sasl_username() const { return sasl_username_; }
+
+    // Server -> connection notifications.
+    void add_damage(const DirtyMap &changed);
+    void surface_changed();     // size or format: resend everything
+    void cursor_changed();
+    void pointer_mode_changed();
+    void name_changed();
+    void try_send_update();
+
+private:
+    // I/O (connection.cpp)
+    bool on_io(GIOCondition cond);
+    void read_input();
+    void process_input();
+    void queue(std::span<const uint8_t> bytes);
+    void flush();
+    void update_watch();
+    size_t output_backlog() const { return out_.size(); }
+    size_t throttle_limit() const;
+
+    // Handshake (connection-handshake.cpp)
+    size_t handle_version(io::Bytes in);
+    size_t handle_security_type(io::Bytes in);
+    size_t handle_security(io::Bytes in);
+    size_t handle_client_init(io::Bytes in);
+    void start_security();
+    void auth_succeeded();
+    void auth_failed(const std::string &why);
+    void send_server_init();
+
+    // Normal phase (connection-messages.cpp)
+    size_t handle_message(io::Bytes in);
+    void on_set_pixel_format(const rfb::SetPixelFormatMsg &m);
+    void on_set_encodings(const rfb::SetEncodingsMsg &m);
+    void on_update_request(const rfb::UpdateRequestMsg &m);
+    void on_key(const rfb::KeyEventMsg &m);
+    void on_pointer(const rfb::PointerEventMsg &m);
+    void on_cut_text(const rfb::CutTextMsg &m);
+    void on_qemu_ext_key(const rfb::QemuExtKeyMsg &m);
+    void on_set_desktop_size(const rfb::SetDesktopSizeMsg &m);
+    void rebuild_converter();
+
+    // Updates (connection-update.cpp)
+    void write_update();
+
+    Server &server_;
+    std::unique_ptr<io::Transport> transport_;
+    io::AddressInfo peer_;
+    bool skipauth_;
+    uint64_t serial_;
+
+    Phase phase_ = Phase::Version;
+    Share share_ = Share::Connecting;
+    int minor_ = 8; // negotiated RFB minor version (3, 7 or 8)
+    std::unique_ptr<SecurityHandler> security_;
+    std::optional<std::string> x509_dname_;
+    std::optional<std::string> sasl_username_;
+
+    io::ByteBuffer in_;
+    io::ByteBuffer out_;
+    io::SourceHandle watch_;
+    GIOCondition watch_cond_ = static_cast<GIOCondition>(0);
+    io::SourceHandle handshake_timer_;
+    io::SourceHandle fail_timer_;
+    bool flush_then_close_ = false;
+    bool in_process_ = false;
+
+    // Update state.
+    ClientCaps caps_;
+    std::optional<PixelConverter> converter_;
+    DirtyMap dirty_;
+    bool update_requested_ = false;
+    bool force_update_ = false;
+    bool pending_resize_ = false;
+    bool pending_cursor_ = false;
+    bool pending_pointer_type_ = false;
+    bool pending_ext_key_ack_ = false;
+    bool pending_name_ = false;
+    bool pending_colour_map_ = false;
+    struct DesktopSizeReply {
+        uint16_t status;
+        rfb::SetDesktopSizeMsg request;
+    };
+    std::optional<DesktopSizeReply> desktop_size_reply_;
+    int client_w_ = 0, client_h_ = 0; // the framebuffer size the client knows
+    uint8_t last_buttons_ = 0;
+    int last_x_ = 0, last_y_ = 0;
+};
+
+} // namespace qvnc::vnc

@@ -1,0 +1,410 @@
+#include "server.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "connection.hpp"
+#include "context.hpp"
+#include "protocol.hpp"
+#include "socket-transport.hpp"
+
+namespace qvnc::vnc {
+
+namespace {
+constexpr int kBlankWidth = 640, kBlankHeight = 480;
+// Damage reported within this window is coalesced into one refresh, so a
+// guest drawing a frame with many small updates costs one compare pass.
+constexpr int64_t kMinRefreshIntervalUs = 10 * 1000;
+
+// Options that parse but whose feature is not built yet: naming the option
+// beats silently serving without the security the user asked for.
+constexpr const char *kNotYet[] = {"tls",        "x509",      "x509verify",   "tls-creds",
+                                   "tls-authz",  "sasl",      "sasl-authz",   "acl",
+                                   "websocket",  "reverse",   "power-control", "key-delay-ms",
+                                   "lock-key-sync", "display", "head"};
+} // namespace
+
+Server::Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void *opaque)
+    : ctx_(ctx), config_(std::move(config)), opaque_(opaque)
+{
+    if (ops) {
+        // Copy only what the caller's struct has: older callers pass less.
+        std::memcpy(&ops_, ops, std::min(ops->struct_size, sizeof ops_));
+    }
+    ops_.struct_size = sizeof ops_;
+    set_blank_surface();
+}
+
+Server::~Server()
+{
+    // Connections first: they call back into the server as they go.
+    refresh_timer_.reset();
+    reap_source_.reset();
+    for (auto &c : conns_) {
+        c->close("display closed");
+    }
+    for (auto &c : conns_) {
+        client_event(QVNC_CLIENT_DISCONNECTED, *c);
+    }
+    conns_.clear();
+    listeners_.clear();
+}
+
+GMainContext *Server::main_context() const { return ctx_.main_context(); }
+
+Status Server::start()
+{
+    for (const char *key : kNotYet) {
+        if (config_.was_given(key)) {
+            return make_error(ErrorCode::Unsupported,
+                              "vnc option '%s' is not implemented yet in qvnc", key);
+        }
+    }
+    if (!config_.password_secret.empty()) {
+        Result<std::string> pw = ctx_.secrets().lookup(config_.password_secret);
+        if (!pw) {
+            return pw.take_error();
+        }
+        password_ = std::move(pw.value());
+    }
+    plan_ = plan_auth(config_.password || !config_.password_secret.empty(), config_.sasl,
+                      TlsKind::None);
+    for (const ListenAddress &addr : config_.addresses) {
+        auto l = Listener::open(main_context(), addr, false,
+                                [this](io::UniqueFd fd) { accept_connection(std::move(fd), false); });
+        if (!l) {
+            listeners_.clear();
+            return l.take_error();
+        }
+        listeners_.push_back(std::move(l.value()));
+    }
+    return ok_status();
+}
+
+std::string Server::desktop_name() const
+{
+    const std::string &n = ctx_.name();
+    std::string out = n.empty() ? "QEMU" : "QEMU (" + n + ")";
+    if (out.size() > 1024) {
+        out.resize(1024);
+    }
+    return out;
+}
+
+void Server::log_client(qvnc_log_level lvl, const Connection &c, const std::string &msg) const
+{
+    const io::AddressInfo &p = c.peer();
+    ctx_.logger().log(lvl, "vnc", "%s: client %s%s%s: %s", config_.id.c_str(), p.host.c_str(),
+                      p.host.empty() ? "" : ":", p.service.c_str(), msg.c_str());
+}
+
+// ---- surface and damage ---------------------------------------------------
+
+void Server::set_blank_surface()
+{
+    blank_.assign(static_cast<size_t>(kBlankWidth) * kBlankHeight * 4, 0);
+    SurfaceView v{kBlankWidth, kBlankHeight, kBlankWidth * 4, QVNC_FORMAT_X8R8G8B8, blank_.data()};
+    guest_ = v;
+    fb_.reset(guest_);
+    guest_dirty_ = DirtyMap(fb_.width(), fb_.height());
+    changed_ = DirtyMap(fb_.width(), fb_.height());
+}
+
+Status Server::switch_surface(const qvnc_surface *s)
+{
+    if (!s) {
+        set_blank_surface();
+    } else {
+        if (s->struct_size < sizeof(qvnc_surface) || s->width <= 0 || s->height <= 0 || !s->data) {
+            return make_error(ErrorCode::InvalidArg, "invalid surface");
+        }
+        if (!is_supported_surface_format(s->format)) {
+            return make_error(ErrorCode::InvalidArg, "unsupported surface format 0x%08x", s->format);
+        }
+        int bpp = (s->format >> 24) / 8;
+        if (s->stride < s->width * bpp) {
+            return make_error(ErrorCode::InvalidArg, "surface stride %d too small for width %d",
+                              s->stride, s->width);
+        }
+        blank_.clear();
+        guest_ = SurfaceView{s->width, s->height, s->stride, s->format,
+                             static_cast<const uint8_t *>(s->data)};
+        // CVE-2017-2633: the copy is clamped to the VNC maximum size.
+        fb_.reset(guest_);
+        guest_dirty_ = DirtyMap(fb_.width(), fb_.height());
+        changed_ = DirtyMap(fb_.width(), fb_.height());
+    }
+    for (auto &c : conns_) {
+        c->surface_changed();
+        c->try_send_update();
+    }
+    return ok_status();
+}
+
+void Server::update(int x, int y, int w, int h)
+{
+    guest_dirty_.mark(x, y, w, h);
+    schedule_refresh();
+}
+
+void Server::schedule_refresh()
+{
+    if (refresh_timer_) {
+        return;
+    }
+    int64_t now = g_get_monotonic_time();
+    int64_t wait_us = std::max<int64_t>(0, last_refresh_us_ + kMinRefreshIntervalUs - now);
+    // No client, no work: damage just accumulates (no CPU while idle).
+    refresh_timer_ = io::add_timeout(main_context(), static_cast<unsigned>(wait_us / 1000), [this] {
+        refresh_timer_.reset();
+        refresh();
+        return false;
+    });
+}
+
+void Server::refresh()
+{
+    last_refresh_us_ = g_get_monotonic_time();
+    bool any_client = false;
+    for (auto &c : conns_) {
+        any_client |= c->phase() == Connection::Phase::Normal;
+    }
+    // With no client the damage simply accumulates in guest_dirty_ (a
+    // bounded bitmap) and the compare pass is skipped.
+    if (!any_client) {
+        return;
+    }
+    pull_damage();
+    for (auto &c : conns_) {
+        c->try_send_update();
+    }
+}
+
+void Server::pull_damage()
+{
+    if (!guest_dirty_.any()) {
+        return;
+    }
+    changed_.clear();
+    fb_.refresh_from(guest_, guest_dirty_, changed_);
+    guest_dirty_.clear();
+    if (!changed_.any()) {
+        return;
+    }
+    for (auto &c : conns_) {
+        c->add_damage(changed_);
+    }
+}
+
+Status Server::set_cursor(int w, int h, int hot_x, int hot_y, const uint32_t *argb)
+{
+    if (w <= 0 || h <= 0 || w > 256 || h > 256 || !argb) {
+        return make_error(ErrorCode::InvalidArg, "invalid cursor %dx%d", w, h);
+    }
+    cursor_.width = w;
+    cursor_.height = h;
+    cursor_.hot_x = std::clamp(hot_x, 0, w - 1);
+    cursor_.hot_y = std::clamp(hot_y, 0, h - 1);
+    cursor_.argb.assign(argb, argb + static_cast<size_t>(w) * h);
+    for (auto &c : conns_) {
+        c->cursor_changed();
+        c->try_send_update();
+    }
+    return ok_status();
+}
+
+void Server::mouse_set(int, int, bool)
+{
+    // Clients draw the cursor locally at their own pointer; QEMU's server
+    // ignores guest pointer moves too (no PointerPos pseudo-encoding).
+}
+
+void Server::set_pointer_absolute(bool absolute)
+{
+    if (pointer_absolute_ == absolute) {
+        return;
+    }
+    pointer_absolute_ = absolute;
+    for (auto &c : conns_) {
+        c->pointer_mode_changed();
+        c->try_send_update();
+    }
+}
+
+void Server::name_changed()
+{
+    for (auto &c : conns_) {
+        c->name_changed();
+        c->try_send_update();
+    }
+}
+
+// ---- passwords ------------------------------------------------------------
+
+Status Server::set_password(const std::string &password)
+{
+    if (plan_.auth != AuthType::Vnc && plan_.subauth != VencryptSub::TlsVnc &&
+        plan_.subauth != VencryptSub::X509Vnc) {
+        // QEMU >= 2.1: refused on displays without password auth (never a
+        // silent switch from None, cf. CVE-2011-0011).
+        return make_error(ErrorCode::State, "Could not set password");
+    }
+    password_ = password;
+    return ok_status();
+}
+
+Status Server::expire_password(int64_t when)
+{
+    if (plan_.auth != AuthType::Vnc && plan_.subauth != VencryptSub::TlsVnc &&
+        plan_.subauth != VencryptSub::X509Vnc) {
+        return make_error(ErrorCode::State, "Could not set password expire time");
+    }
+    expires_ = when < 0 ? -1 : when;
+    return ok_status();
+}
+
+// ---- clients --------------------------------------------------------------
+
+Status Server::add_client(io::UniqueFd fd, bool skipauth)
+{
+    if (!fd.valid()) {
+        return make_error(ErrorCode::InvalidArg, "invalid file descriptor");
+    }
+    accept_connection(std::move(fd), skipauth);
+    return ok_status();
+}
+
+void Server::accept_connection(io::UniqueFd fd, bool skipauth)
+{
+    io::AddressInfo peer = io::peer_address(fd.get());
+    auto transport = std::make_unique<io::SocketTransport>(std::move(fd));
+    auto conn = std::make_unique<Connection>(*this, std::move(transport), peer, skipauth);
+    Connection &c = *conn;
+    conns_.push_back(std::move(conn));
+    log_client(QVNC_LOG_INFO, c, "connected");
+    client_event(QVNC_CLIENT_CONNECTED, c);
+    c.start();
+    enforce_connection_limit();
+}
+
+void Server::enforce_connection_limit()
+{
+    // QEMU: too many clients still connecting -> drop the oldest of them.
+    int connecting = 0;
+    for (auto &c : conns_) {
+        connecting += !c->closing() && c->share() == Connection::Share::Connecting;
+    }
+    if (connecting <= config_.connections) {
+        return;
+    }
+    for (auto &c : conns_) {
+        if (!c->closing() && c->share() == Connection::Share::Connecting) {
+            c->close("too many connections (oldest connecting client dropped)");
+            return;
+        }
+    }
+}
+
+bool Server::admit_shared(Connection &me, bool shared_flag)
+{
+    if (config_.share == SharePolicy::Ignore) {
+        shared_flag = true;
+    }
+    if (!shared_flag) {
+        if (config_.share == SharePolicy::ForceShared) {
+            return false;
+        }
+        for (auto &c : conns_) {
+            if (c.get() != &me && !c->closing() && c->share() != Connection::Share::Connecting) {
+                c->close("another client asked for exclusive access");
+            }
+        }
+    } else if (config_.share == SharePolicy::AllowExclusive) {
+        for (auto &c : conns_) {
+            if (c.get() != &me && !c->closing() && c->share() == Connection::Share::Exclusive) {
+                return false;
+            }
+        }
+    }
+    int active = 0;
+    for (auto &c : conns_) {
+        active += !c->closing() && c->share() != Connection::Share::Connecting;
+    }
+    return active < config_.connections;
+}
+
+void Server::reap_later()
+{
+    if (reap_source_) {
+        return;
+    }
+    reap_source_ = io::add_idle(main_context(), [this] {
+        reap_source_.reset();
+        reap();
+        return false;
+    });
+}
+
+void Server::reap()
+{
+    // Pull the dead out first: a host callback below may open/close clients.
+    std::list<std::unique_ptr<Connection>> dead;
+    for (auto it = conns_.begin(); it != conns_.end();) {
+        if ((*it)->closing()) {
+            dead.splice(dead.end(), conns_, it++);
+        } else {
+            ++it;
+        }
+    }
+    for (auto &c : dead) {
+        client_event(QVNC_CLIENT_DISCONNECTED, *c);
+    }
+}
+
+// ---- host callbacks -------------------------------------------------------
+
+void Server::client_event(qvnc_client_event ev, const Connection &c)
+{
+    if (!ops_.client_event) {
+        return;
+    }
+    const io::AddressInfo &p = c.peer();
+    qvnc_client_info info{};
+    info.struct_size = sizeof info;
+    info.host = p.host.c_str();
+    info.service = p.service.c_str();
+    info.family = p.family.c_str();
+    info.websocket = false;
+    info.x509_dname = c.x509_dname() ? c.x509_dname()->c_str() : nullptr;
+    info.sasl_username = c.sasl_username() ? c.sasl_username()->c_str() : nullptr;
+    ops_.client_event(opaque_, ev, &info);
+}
+
+void Server::key_event(uint32_t keysym, uint32_t qnum, bool down)
+{
+    if (ops_.key_event) {
+        ops_.key_event(opaque_, keysym, qnum, down);
+    }
+}
+
+void Server::pointer_event(int x, int y, uint32_t buttons)
+{
+    if (ops_.pointer_event) {
+        ops_.pointer_event(opaque_, x, y, buttons);
+    }
+}
+
+void Server::cut_text(const std::string &utf8)
+{
+    if (ops_.cut_text) {
+        ops_.cut_text(opaque_, utf8.c_str(), utf8.size());
+    }
+}
+
+bool Server::desktop_resize(int w, int h)
+{
+    return ops_.desktop_resize && ops_.desktop_resize(opaque_, w, h);
+}
+
+} // namespace qvnc::vnc

@@ -1,0 +1,118 @@
+// One VNC display (one -vnc option, QEMU's VncDisplay): its listeners, its
+// clients, the server-side copy of the guest surface, the cursor and the
+// password.  The emulator drives it through the C ABI.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth-plan.hpp"
+#include "cursor.hpp"
+#include "dirty-map.hpp"
+#include "listener.hpp"
+#include "qvnc-display.h"
+#include "security-vncauth.hpp"
+#include "server-framebuffer.hpp"
+#include "source-handle.hpp"
+#include "surface.hpp"
+#include "unique-fd.hpp"
+#include "vnc-config.hpp"
+
+namespace qvnc {
+class Context;
+}
+
+namespace qvnc::vnc {
+
+class Connection;
+
+class Server {
+public:
+    Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void *opaque);
+    ~Server();
+    Server(const Server &) = delete;
+    Server &operator=(const Server &) = delete;
+
+    // Checks the configuration against what is implemented, resolves
+    // objects and starts listening.
+    Status start();
+
+    const std::string &id() const { return config_.id; }
+    const VncConfig &config() const { return config_; }
+    const AuthPlan &auth_plan() const { return plan_; }
+    Context &context() { return ctx_; }
+    GMainContext *main_context() const;
+
+    // Emulator API.
+    Status switch_surface(const qvnc_surface *surface);
+    void update(int x, int y, int w, int h);
+    Status set_cursor(int w, int h, int hot_x, int hot_y, const uint32_t *argb);
+    void mouse_set(int x, int y, bool visible);
+    void set_pointer_absolute(bool absolute);
+    void name_changed();
+    Status set_password(const std::string &password);
+    Status expire_password(int64_t when);
+    Status add_client(io::UniqueFd fd, bool skipauth);
+
+    // Used by connections.
+    PasswordState password_state() const { return {password_, expires_}; }
+    const ServerFramebuffer &framebuffer() const { return fb_; }
+    int width() const { return fb_.width(); }
+    int height() const { return fb_.height(); }
+    const Cursor &cursor() const { return cursor_; }
+    bool pointer_absolute() const { return pointer_absolute_; }
+    std::string desktop_name() const;
+    void reap_later();
+    // Brings the server copy up to date with the guest (ServerInit of a new
+    // client must not describe a stale frame).
+    void pull_damage();
+    void client_event(qvnc_client_event ev, const Connection &c);
+    void key_event(uint32_t keysym, uint32_t qnum, bool down);
+    void pointer_event(int x, int y, uint32_t buttons);
+    void cut_text(const std::string &utf8);
+    bool desktop_resize(int w, int h);
+    // Share policy at ClientInit (spec §2.9); false = drop this client.
+    bool admit_shared(Connection &c, bool shared_flag);
+    const std::list<std::unique_ptr<Connection>> &connections() const { return conns_; }
+    const std::vector<std::unique_ptr<Listener>> &listeners() const { return listeners_; }
+    uint64_t next_serial() { return ++serial_; }
+    void log_client(qvnc_log_level lvl, const Connection &c, const std::string &msg) const;
+
+private:
+    void accept_connection(io::UniqueFd fd, bool skipauth);
+    void enforce_connection_limit();
+    void schedule_refresh();
+    void refresh();
+    void reap();
+    void set_blank_surface();
+
+    Context &ctx_;
+    VncConfig config_;
+    qvnc_display_ops ops_{};
+    void *opaque_ = nullptr;
+    AuthPlan plan_{};
+
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::list<std::unique_ptr<Connection>> conns_;
+    io::SourceHandle reap_source_;
+    uint64_t serial_ = 0;
+
+    std::optional<std::string> password_;
+    int64_t expires_ = -1;
+
+    SurfaceView guest_{};
+    std::vector<uint8_t> blank_; // the surface shown before the emulator sets one
+    ServerFramebuffer fb_;
+    DirtyMap guest_dirty_{0, 0};
+    DirtyMap changed_{0, 0};
+    io::SourceHandle refresh_timer_;
+    int64_t last_refresh_us_ = 0;
+    Cursor cursor_;
+    bool pointer_absolute_ = true;
+};
+
+} // namespace qvnc::vnc
