@@ -59,6 +59,13 @@ struct VncConfig {
     // not built yet can refuse exactly the options that ask for them.
     std::set<std::string, std::less<>> given;
     bool was_given(std::string_view key) const { return given.count(key) != 0; }
+
+    // "-vnc help" / "-vnc ?" (or a bare help item): nothing else is filled
+    // in; print vnc_options_help() (vnc-options.hpp).
+    bool help = false;
+    // Deprecation notices (short-form booleans such as a bare "sasl"), not
+    // printed: the caller decides.  First line warning, second line hint.
+    std::vector<std::string> warnings;
 };
 
 // Tells whether a display id is already used (for auto-assignment of
