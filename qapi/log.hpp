@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "qvnc-display.h"
+#include "qvnc-error.h"
 
 namespace qvnc {
 

@@ -49,6 +49,16 @@ QVNC_API const char *qvnc_error_get_message(const qvnc_error *err);
 /* Frees an error; NULL is accepted. */
 QVNC_API void qvnc_error_free(qvnc_error *err);
 
+typedef enum qvnc_log_level {
+    QVNC_LOG_ERROR = 0,
+    QVNC_LOG_WARNING = 1,
+    QVNC_LOG_INFO = 2,
+    QVNC_LOG_DEBUG = 3
+} qvnc_log_level;
+
+typedef void (*qvnc_log_fn)(void *opaque, qvnc_log_level level,
+                            const char *domain, const char *message);
+
 /* Frees memory the library returned to the caller (strings); NULL is accepted. */
 QVNC_API void qvnc_free(void *ptr);
 

@@ -7,16 +7,18 @@
 namespace qvnc {
 
 Context::Context(GMainContext *main_context)
-    : main_context_(main_context ? main_context : g_main_context_default())
+    : main_context_(g_main_context_ref(main_context ? main_context : g_main_context_default())),
+      acls_(main_context_.get())
 {
-    g_main_context_ref(main_context_);
+    acls_.set_log_handler([this](acl::LogLevel level, const std::string &msg) {
+        logger_.emit(level == acl::LogLevel::Warning ? QVNC_LOG_WARNING : QVNC_LOG_INFO, "authz", msg);
+    });
 }
 
 Context::~Context()
 {
     // Displays first: their sources live in the main context.
     servers_.clear();
-    g_main_context_unref(main_context_);
 }
 
 void Context::set_name(std::string name)
@@ -37,16 +39,18 @@ Status Context::add_object(std::string_view text)
     if (type == "secret") {
         return secrets_.add(*spec);
     }
-    if (type == "tls-creds-x509" || type == "tls-creds-anon" || type == "tls-creds-psk") {
-        return make_error(ErrorCode::Unsupported,
-                          "object type '%s' is not implemented yet in qvnc (TLS support pending)",
-                          type.c_str());
+    if (type == "tls-creds-x509" || type == "tls-creds-anon") {
+        auto creds = crypto::TlsCreds::from_spec(*spec, secrets_);
+        if (!creds) {
+            return creds.take_error();
+        }
+        return tls_creds_.add(std::move(creds.value()));
     }
-    if (type == "authz-simple" || type == "authz-list" || type == "authz-list-file" ||
-        type == "authz-pam") {
-        return make_error(ErrorCode::Unsupported,
-                          "object type '%s' is not implemented yet in qvnc (authz support pending)",
-                          type.c_str());
+    if (type == "tls-creds-psk") {
+        return make_error(ErrorCode::Unsupported, "object type 'tls-creds-psk' is not supported by qvnc");
+    }
+    if (acl::AclStore::handles_type(type)) {
+        return acls_.add_object(*spec);
     }
     return make_error(ErrorCode::InvalidArg, "invalid object type: %s", type.c_str());
 }
@@ -74,6 +78,29 @@ Result<vnc::Server *> Context::open_display(std::string_view options, const qvnc
 void Context::close_display(vnc::Server *server)
 {
     servers_.remove_if([server](const auto &s) { return s.get() == server; });
+}
+
+bool Context::authz_allowed(std::string_view id, std::string_view identity, std::string *why) const
+{
+    return acls_.is_allowed(id, identity, why);
+}
+
+int Context::add_client_observer(ClientObserver fn)
+{
+    int token = next_observer_++;
+    observers_.emplace(token, std::move(fn));
+    return token;
+}
+
+void Context::remove_client_observer(int token) { observers_.erase(token); }
+
+void Context::notify_client_event(vnc::Server &s, qvnc_client_event ev, const vnc::Connection &c)
+{
+    // A copy: an observer may add or remove observers.
+    auto snapshot = observers_;
+    for (auto &[token, fn] : snapshot) {
+        fn(s, ev, c);
+    }
 }
 
 vnc::Server *Context::find_display(std::string_view id) const

@@ -6,21 +6,26 @@
 
 #include <glib.h>
 
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "acl-store.hpp"
 #include "error.hpp"
 #include "log.hpp"
 #include "qvnc-display.h"
 #include "secret.hpp"
+#include "tls-creds.hpp"
 
 namespace qvnc {
 
 namespace vnc {
 class Server;
+class Connection;
 }
 
 class Context {
@@ -30,7 +35,7 @@ public:
     Context(const Context &) = delete;
     Context &operator=(const Context &) = delete;
 
-    GMainContext *main_context() const { return main_context_; }
+    GMainContext *main_context() const { return main_context_.get(); }
     Logger &logger() { return logger_; }
     const Logger &logger() const { return logger_; }
 
@@ -38,20 +43,41 @@ public:
     void set_name(std::string name);
 
     crypto::SecretStore &secrets() { return secrets_; }
+    crypto::TlsCredsStore &tls_creds() { return tls_creds_; }
+    acl::AclStore &acls() { return acls_; }
+    const acl::AclStore &acls() const { return acls_; }
+    // Late-bound authorization (QEMU's qauthz_is_allowed_by_id): the object
+    // is looked up at each decision; a missing one denies.
+    bool authz_allowed(std::string_view id, std::string_view identity, std::string *why) const;
     Status add_object(std::string_view spec);
 
     Result<vnc::Server *> open_display(std::string_view options, const qvnc_display_ops *ops,
                                        void *opaque);
     void close_display(vnc::Server *server);
     vnc::Server *find_display(std::string_view id) const;
+
+    // Observers of client lifecycle events (the monitor's VNC_* events).
+    using ClientObserver =
+        std::function<void(vnc::Server &, qvnc_client_event, const vnc::Connection &)>;
+    int add_client_observer(ClientObserver fn);
+    void remove_client_observer(int token);
+    void notify_client_event(vnc::Server &s, qvnc_client_event ev, const vnc::Connection &c);
     std::vector<vnc::Server *> displays() const;
 
 private:
-    GMainContext *main_context_;
+    struct MainContextUnref {
+        void operator()(GMainContext *c) const { g_main_context_unref(c); }
+    };
+    // Declared first: everything below may hold sources attached to it.
+    std::unique_ptr<GMainContext, MainContextUnref> main_context_;
     Logger logger_;
     std::string name_;
     crypto::SecretStore secrets_;
+    crypto::TlsCredsStore tls_creds_;
+    acl::AclStore acls_;
     std::list<std::unique_ptr<vnc::Server>> servers_;
+    std::map<int, ClientObserver> observers_;
+    int next_observer_ = 1;
 };
 
 } // namespace qvnc

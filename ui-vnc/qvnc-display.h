@@ -20,16 +20,6 @@ typedef struct qvnc_display qvnc_display;
 
 /* ---- context ------------------------------------------------------------ */
 
-typedef enum qvnc_log_level {
-    QVNC_LOG_ERROR = 0,
-    QVNC_LOG_WARNING = 1,
-    QVNC_LOG_INFO = 2,
-    QVNC_LOG_DEBUG = 3
-} qvnc_log_level;
-
-typedef void (*qvnc_log_fn)(void *opaque, qvnc_log_level level,
-                            const char *domain, const char *message);
-
 /* Creates a context bound to `main_context` (NULL = the default context).
  * Two contexts in one process are independent. */
 QVNC_API qvnc_context *qvnc_context_new(GMainContext *main_context,

@@ -20,13 +20,16 @@
 namespace qvnc::vnc {
 
 struct Step {
-    enum class Kind { NeedMore, Done, Reject, Abort } kind = Kind::NeedMore;
+    // StartTls: the connection must now run a TLS handshake on its
+    // transport, then call on_tls_ready() (VeNCrypt only).
+    enum class Kind { NeedMore, Done, Reject, Abort, StartTls } kind = Kind::NeedMore;
     std::string reason; // for the log: why it was rejected/aborted
 
     static Step need_more() { return {}; }
     static Step done() { return {Kind::Done, {}}; }
     static Step reject(std::string why) { return {Kind::Reject, std::move(why)}; }
     static Step abort(std::string why) { return {Kind::Abort, std::move(why)}; }
+    static Step start_tls() { return {Kind::StartTls, {}}; }
 };
 
 class SecurityHandler {
@@ -35,6 +38,11 @@ public:
     virtual const char *name() const = 0;
     virtual void begin(io::ByteBuffer &out) = 0;
     virtual Step on_input(io::ByteReader &in, io::ByteBuffer &out) = 0;
+    // After the StartTls step: TLS is up; continue (may already be Done).
+    virtual Step on_tls_ready(io::ByteBuffer &) { return Step::abort("unexpected TLS upgrade"); }
+    // Whether the handler decides without client bytes (None): asked right
+    // after begin(); NeedMore for everything that waits for the client.
+    virtual Step decide_without_input() { return Step::need_more(); }
 };
 
 } // namespace qvnc::vnc

@@ -38,6 +38,7 @@ public:
     const char *name() const override { return "none"; }
     void begin(io::ByteBuffer &) override {}
     Step on_input(io::ByteReader &, io::ByteBuffer &) override { return Step::done(); }
+    Step decide_without_input() override { return Step::done(); }
 };
 
 } // namespace qvnc::vnc

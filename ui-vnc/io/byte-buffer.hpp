@@ -41,6 +41,22 @@ public:
         pending_ = 0;
     }
 
+    // Overwrites a big-endian u16 at `pos` bytes from the current start
+    // (a count that is only known after the items were written).
+    void patch_u16(size_t pos, uint16_t v)
+    {
+        buf_[off_ + pos] = static_cast<uint8_t>(v >> 8);
+        buf_[off_ + pos + 1] = static_cast<uint8_t>(v);
+    }
+
+    // Keeps only the first n live bytes.
+    void truncate(size_t n)
+    {
+        if (n < size()) {
+            buf_.resize(off_ + n);
+        }
+    }
+
     void consume(size_t n)
     {
         off_ += std::min(n, size());

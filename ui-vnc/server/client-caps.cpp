@@ -1,5 +1,6 @@
 #include "client-caps.hpp"
 
+#include "encoder.hpp"
 #include "protocol.hpp"
 
 namespace qvnc::vnc {
@@ -16,9 +17,6 @@ void ClientCaps::set_encodings(const std::vector<int32_t> &list)
         int32_t e = *it;
         namespace enc = rfb::enc;
         switch (e) {
-        case enc::Raw:
-            encoding = e;
-            break;
         case enc::DesktopSize:
             desktop_size = true;
             break;
@@ -61,7 +59,9 @@ void ClientCaps::set_encodings(const std::vector<int32_t> &list)
             } else if (e >= enc::QualityLevel0 && e <= enc::QualityLevel9) {
                 quality_level = e - enc::QualityLevel0;
             }
-            // Other encodings arrive with the encodings work; Raw serves them.
+            if (encoder_available(e)) {
+                encoding = e;
+            }
             break;
         }
     }

@@ -6,7 +6,9 @@
 #include "byte-writer.hpp"
 #include "connection.hpp"
 #include "protocol.hpp"
+#include "security-vencrypt.hpp"
 #include "server.hpp"
+#include "tls-transport.hpp"
 
 namespace qvnc::vnc {
 
@@ -14,6 +16,8 @@ namespace {
 // TigerVNC delays failures to slow password guessing; input is drained
 // meanwhile so the client cannot tell that we are waiting.
 constexpr unsigned kAuthFailDelayMs = 100;
+// No person is involved in a TLS handshake: a client stuck in one is gone.
+constexpr unsigned kTlsHandshakeTimeoutMs = 30 * 1000;
 
 AuthType effective_auth(const AuthPlan &plan, bool skipauth)
 {
@@ -89,13 +93,33 @@ size_t Connection::handle_security_type(io::Bytes in)
 void Connection::start_security()
 {
     AuthType auth = effective_auth(server_.auth_plan(), skipauth_);
+    auto make_vncauth = [this] {
+        return std::make_unique<SecurityVncAuth>([this] { return server_.password_state(); });
+    };
     switch (auth) {
     case AuthType::None:
         security_ = std::make_unique<SecurityNone>();
         break;
     case AuthType::Vnc:
-        security_ = std::make_unique<SecurityVncAuth>([this] { return server_.password_state(); });
+        security_ = make_vncauth();
         break;
+    case AuthType::VeNCrypt: {
+        VencryptSub sub = server_.auth_plan().subauth;
+        security_ = std::make_unique<SecurityVencrypt>(
+            sub, [sub, make_vncauth]() -> std::unique_ptr<SecurityHandler> {
+                switch (sub) {
+                case VencryptSub::TlsNone:
+                case VencryptSub::X509None:
+                    return std::make_unique<SecurityNone>();
+                case VencryptSub::TlsVnc:
+                case VencryptSub::X509Vnc:
+                    return make_vncauth();
+                default:
+                    return nullptr; // SASL subtypes arrive with SASL support
+                }
+            });
+        break;
+    }
     default:
         close("authentication type not available");
         return;
@@ -106,13 +130,30 @@ void Connection::start_security()
     if (!out.empty()) {
         queue(out.data());
     }
-    if (auth == AuthType::None) {
-        // None needs no client bytes: decide now.
-        io::ByteReader r(io::Bytes{});
-        Step s = security_->on_input(r, out);
-        if (s.kind == Step::Kind::Done) {
-            auth_succeeded();
-        }
+    apply_step(security_->decide_without_input());
+}
+
+void Connection::apply_step(const Step &s)
+{
+    switch (s.kind) {
+    case Step::Kind::NeedMore:
+        break;
+    case Step::Kind::Done:
+        auth_succeeded();
+        break;
+    case Step::Kind::Reject:
+        auth_failed(s.reason);
+        break;
+    case Step::Kind::Abort:
+        close(std::string("security protocol error: ") + s.reason);
+        break;
+    case Step::Kind::StartTls:
+        // The ack (u8 1) must reach the client in plaintext before the
+        // handshake starts; flush() calls begin_tls() once it is out.
+        phase_ = Phase::TlsHandshake;
+        tls_swap_pending_ = true;
+        flush();
+        break;
     }
 }
 
@@ -125,20 +166,99 @@ size_t Connection::handle_security(io::Bytes in)
         queue(out.data());
     }
     size_t used = r.short_read() ? 0 : r.consumed();
-    switch (s.kind) {
-    case Step::Kind::NeedMore:
-        return used;
-    case Step::Kind::Done:
-        auth_succeeded();
-        return used == 0 ? 0 : used;
-    case Step::Kind::Reject:
-        auth_failed(s.reason);
-        return used == 0 ? in.size() : used;
-    case Step::Kind::Abort:
-        close(std::string("security protocol error: ") + s.reason);
+    if (s.kind == Step::Kind::StartTls && used < in.size()) {
+        // Bytes pipelined behind the subtype would be plaintext the TLS
+        // layer must never see as if protected (STARTTLS injection).
+        close("client sent data before the TLS handshake");
         return in.size();
     }
+    if (s.kind == Step::Kind::Reject || s.kind == Step::Kind::Abort) {
+        used = in.size();
+    }
+    apply_step(s);
     return used;
+}
+
+void Connection::begin_tls()
+{
+    auto creds = server_.tls_creds();
+    if (!creds) {
+        close("TLS credentials are not available");
+        return;
+    }
+    auto tls = io::TlsTransport::create(std::move(transport_), *creds);
+    if (!tls) {
+        // transport_ was moved: nothing to shut down but the watch.
+        server_.log_client(QVNC_LOG_WARNING, *this, "TLS setup failed: " + tls.error().message);
+        phase_ = Phase::Closing;
+        watch_.reset();
+        server_.reap_later();
+        return;
+    }
+    transport_ = std::move(tls.value());
+    tls_timer_ = io::add_timeout(server_.main_context(), kTlsHandshakeTimeoutMs, [this] {
+        tls_timer_.reset();
+        close("TLS handshake timed out");
+        return false;
+    });
+    drive_tls();
+}
+
+void Connection::drive_tls()
+{
+    auto &tls = static_cast<io::TlsTransport &>(*transport_);
+    switch (tls.session().handshake()) {
+    case crypto::TlsSession::Handshake::WantRead:
+        want_write_ = false;
+        update_watch();
+        return;
+    case crypto::TlsSession::Handshake::WantWrite:
+        want_write_ = true;
+        update_watch();
+        return;
+    case crypto::TlsSession::Handshake::Failed:
+        // QEMU: a failed handshake closes with no RFB message.
+        close("TLS handshake failed: " + tls.session().error());
+        return;
+    case crypto::TlsSession::Handshake::Done:
+        break;
+    }
+    want_write_ = false;
+    tls_timer_.reset();
+    tls_established();
+}
+
+void Connection::tls_established()
+{
+    auto &tls = static_cast<io::TlsTransport &>(*transport_);
+    Status st = tls.session().check_peer();
+    if (!st) {
+        close("TLS client certificate rejected: " + st.error().message);
+        return;
+    }
+    x509_dname_ = tls.session().peer_dname();
+    if (x509_dname_) {
+        std::string why;
+        if (!server_.x509_allowed(*x509_dname_, &why)) {
+            close(strprintf("TLS x509 authz check for %s is denied%s%s", x509_dname_->c_str(),
+                            why.empty() ? "" : ": ", why.c_str()));
+            return;
+        }
+    }
+    server_.log_client(QVNC_LOG_INFO, *this,
+                       x509_dname_ ? "TLS established, client " + *x509_dname_ : "TLS established");
+    phase_ = Phase::Security;
+    io::ByteBuffer out;
+    Step s = security_->on_tls_ready(out);
+    if (!out.empty()) {
+        queue(out.data());
+    }
+    update_watch();
+    apply_step(s);
+    // Input that arrived together with the last handshake record.
+    if (phase_ == Phase::Security) {
+        read_input();
+    }
 }
 
 void Connection::auth_succeeded()

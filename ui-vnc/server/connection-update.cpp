@@ -2,6 +2,7 @@
 // Phase 1 encodes synchronously on the loop thread, with Raw only; the
 // compressing encoders plug in here.
 #include "byte-writer.hpp"
+#include "raw.hpp"
 #include "connection.hpp"
 #include "protocol.hpp"
 #include "server.hpp"
@@ -30,6 +31,19 @@ void screen_layout(io::ByteWriter &w, int wd, int ht)
 }
 
 } // namespace
+
+Encoder &Connection::encoder_for(int32_t encoding)
+{
+    auto it = encoders_.find(encoding);
+    if (it == encoders_.end()) {
+        std::unique_ptr<Encoder> e = make_encoder(encoding);
+        if (!e) {
+            e = std::make_unique<RawEncoder>();
+        }
+        it = encoders_.emplace(encoding, std::move(e)).first;
+    }
+    return *it->second;
+}
 
 void Connection::add_damage(const DirtyMap &changed)
 {
@@ -156,22 +170,27 @@ void Connection::write_update()
 
     if (update_requested_ && dirty_.any()) {
         std::vector<Rect> rects = dirty_.take_rects(Rect{0, 0, client_w_, client_h_});
-        if (rects.size() > 0xFFFF) {
-            rects = {Rect{0, 0, client_w_, client_h_}};
-        }
         if (!rects.empty()) {
-            update_header(w, rects.size());
-            const ServerFramebuffer &fb = server_.framebuffer();
-            size_t bpp = caps_.pf.bytes_per_pixel();
+            Encoder &enc = encoder_for(caps_.encoding);
+            EncodeContext ectx{server_.framebuffer(), caps_.pf, *converter_,
+                               caps_.compress_level, caps_.quality_level,
+                               server_.config().lossy};
+            // The count is patched in once the encoder has said how many
+            // rectangles it wrote (it may split them).
+            size_t header_at = out.size();
+            update_header(w, 0);
+            size_t nrects = 0;
             for (const Rect &r : rects) {
-                rect_header(w, r.x, r.y, r.w, r.h, rfb::enc::Raw);
-                size_t row_bytes = static_cast<size_t>(r.w) * bpp;
-                for (int y = r.y; y < r.y + r.h; y++) {
-                    uint8_t *dst = out.prepare(row_bytes);
-                    const uint8_t *src = fb.row(y) + static_cast<size_t>(r.x) * fb.bytes_per_pixel();
-                    converter_->convert(src, r.w, dst);
-                    out.commit(row_bytes);
-                }
+                nrects += enc.encode(r, ectx, out);
+            }
+            if (nrects > 0xFFFF) {
+                // Cannot be counted in a u16: send the whole area as one.
+                out.truncate(header_at);
+                update_header(w, 1);
+                RawEncoder raw;
+                (void)raw.encode(Rect{0, 0, client_w_, client_h_}, ectx, out);
+            } else {
+                out.patch_u16(header_at + 2, static_cast<uint16_t>(nrects));
             }
             update_requested_ = false;
             force_update_ = false;

@@ -16,9 +16,10 @@ constexpr size_t kReadChunk = 64 * 1024;
 } // namespace
 
 Connection::Connection(Server &server, std::unique_ptr<io::Transport> transport,
-                       io::AddressInfo peer, bool skipauth)
+                       io::AddressInfo peer, bool skipauth,
+                       std::optional<io::AddressInfo> listener, bool websocket)
     : server_(server), transport_(std::move(transport)), peer_(std::move(peer)),
-      skipauth_(skipauth), serial_(server.next_serial()), dirty_(server.width(), server.height())
+      listener_(std::move(listener)), websocket_(websocket), skipauth_(skipauth), serial_(server.next_serial()), dirty_(server.width(), server.height())
 {
 }
 
@@ -45,6 +46,7 @@ void Connection::close(const std::string &why)
     watch_.reset();
     handshake_timer_.reset();
     fail_timer_.reset();
+    tls_timer_.reset();
     transport_->shutdown();
     server_.reap_later();
 }
@@ -87,6 +89,11 @@ void Connection::flush()
     }
     if (out_.empty()) {
         out_.shrink_if_idle();
+        if (tls_swap_pending_) {
+            tls_swap_pending_ = false;
+            begin_tls();
+            return;
+        }
         if (flush_then_close_) {
             close("failure message delivered");
             return;
@@ -100,7 +107,8 @@ void Connection::update_watch()
     if (phase_ == Phase::Closing) {
         return;
     }
-    auto cond = static_cast<GIOCondition>(G_IO_IN | (out_.empty() ? 0 : G_IO_OUT));
+    bool out = !out_.empty() || want_write_;
+    auto cond = static_cast<GIOCondition>(G_IO_IN | (out ? G_IO_OUT : 0));
     if (watch_ && cond == watch_cond_) {
         return;
     }
@@ -111,6 +119,10 @@ void Connection::update_watch()
 
 bool Connection::on_io(GIOCondition cond)
 {
+    if (phase_ == Phase::TlsHandshake) {
+        drive_tls();
+        return true;
+    }
     if (cond & G_IO_OUT) {
         flush();
     }
@@ -124,7 +136,8 @@ bool Connection::on_io(GIOCondition cond)
 
 void Connection::read_input()
 {
-    do {
+    // During the TLS handshake gnutls reads the socket itself (drive_tls).
+    while (phase_ != Phase::Closing && phase_ != Phase::TlsHandshake) {
         uint8_t *dst = in_.prepare(kReadChunk);
         io::IoResult r = transport_->read({dst, kReadChunk});
         in_.commit(r.status == io::IoStatus::Ok ? r.n : 0);
@@ -140,7 +153,7 @@ void Connection::read_input()
             return;
         }
         process_input();
-    } while (phase_ != Phase::Closing);
+    }
 }
 
 void Connection::process_input()
@@ -163,6 +176,9 @@ void Connection::process_input()
             break;
         case Phase::Security:
             used = handle_security(data);
+            break;
+        case Phase::TlsHandshake:
+            used = 0; // the TLS layer reads the socket itself now
             break;
         case Phase::AuthFailing:
             used = data.size(); // drained: an attacker must not learn our state

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "client-caps.hpp"
 #include "client-message.hpp"
 #include "dirty-map.hpp"
+#include "encoder.hpp"
 #include "pixel-convert.hpp"
 #include "security-handler.hpp"
 #include "socket-address.hpp"
@@ -31,6 +33,7 @@ public:
         Version,      // sent "RFB 003.008\n", waiting for the client's version
         SecurityType, // 3.7+: offered one type, waiting for the choice
         Security,     // a SecurityHandler runs
+        TlsHandshake, // VeNCrypt: TLS handshake on the transport
         AuthFailing,  // rejected: draining input until the delayed failure
         ClientInit,   // waiting for the shared flag
         Normal,       // messages
@@ -38,8 +41,10 @@ public:
     };
     enum class Share { Connecting, Shared, Exclusive };
 
+    // `listener`: the address of the listening socket the client came
+    // through (QMP's VncServerInfo); none for add_client sockets.
     Connection(Server &server, std::unique_ptr<io::Transport> transport, io::AddressInfo peer,
-               bool skipauth);
+               bool skipauth, std::optional<io::AddressInfo> listener, bool websocket);
     ~Connection();
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;
@@ -54,6 +59,8 @@ public:
     uint64_t serial() const { return serial_; }
 
     const io::AddressInfo &peer() const { return peer_; }
+    const std::optional<io::AddressInfo> &listener() const { return listener_; }
+    bool websocket() const { return websocket_; }
     const std::optional<std::string> &x509_dname() const { return x509_dname_; }
     const std::optional<std::string> &sasl_username() const { return sasl_username_; }
 
@@ -85,6 +92,10 @@ private:
     void auth_succeeded();
     void auth_failed(const std::string &why);
     void send_server_init();
+    void begin_tls();
+    void drive_tls();
+    void tls_established();
+    void apply_step(const Step &s);
 
     // Normal phase (connection-messages.cpp)
     size_t handle_message(io::Bytes in);
@@ -100,10 +111,13 @@ private:
 
     // Updates (connection-update.cpp)
     void write_update();
+    Encoder &encoder_for(int32_t encoding);
 
     Server &server_;
     std::unique_ptr<io::Transport> transport_;
     io::AddressInfo peer_;
+    std::optional<io::AddressInfo> listener_;
+    bool websocket_;
     bool skipauth_;
     uint64_t serial_;
 
@@ -121,11 +135,17 @@ private:
     io::SourceHandle handshake_timer_;
     io::SourceHandle fail_timer_;
     bool flush_then_close_ = false;
+    bool tls_swap_pending_ = false; // start TLS once the plaintext ack is out
+    bool want_write_ = false;       // the TLS handshake waits to write
+    io::SourceHandle tls_timer_;
     bool in_process_ = false;
 
     // Update state.
     ClientCaps caps_;
     std::optional<PixelConverter> converter_;
+    // Encoders keep their state (zlib streams) for the connection's life,
+    // also when the client switches away and back.
+    std::map<int32_t, std::unique_ptr<Encoder>> encoders_;
     DirtyMap dirty_;
     bool update_requested_ = false;
     bool force_update_ = false;

@@ -147,7 +147,8 @@ void Listener::watch(GMainContext *ctx)
 {
     for (Socket &s : sockets_) {
         int lfd = s.fd.get();
-        s.source = io::add_fd_watch(ctx, lfd, G_IO_IN, [this, lfd](GIOCondition) {
+        io::AddressInfo where = io::local_address(lfd);
+        s.source = io::add_fd_watch(ctx, lfd, G_IO_IN, [this, lfd, where](GIOCondition) {
             for (;;) {
                 int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd < 0) {
@@ -155,7 +156,7 @@ void Listener::watch(GMainContext *ctx)
                 }
                 int one = 1;
                 setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                on_accept_(io::UniqueFd(fd));
+                on_accept_(io::UniqueFd(fd), where);
             }
             return true;
         });

@@ -17,7 +17,8 @@ namespace qvnc::vnc {
 
 class Listener {
 public:
-    using AcceptFn = std::function<void(io::UniqueFd)>;
+    // Gets the accepted socket and the address of the listening socket.
+    using AcceptFn = std::function<void(io::UniqueFd, const io::AddressInfo &listener)>;
 
     // Binds every address `addr` resolves to (one socket per family), on
     // the first port of the range that is free.

@@ -19,10 +19,9 @@ constexpr int64_t kMinRefreshIntervalUs = 10 * 1000;
 
 // Options that parse but whose feature is not built yet: naming the option
 // beats silently serving without the security the user asked for.
-constexpr const char *kNotYet[] = {"tls",        "x509",      "x509verify",   "tls-creds",
-                                   "tls-authz",  "sasl",      "sasl-authz",   "acl",
-                                   "websocket",  "reverse",   "power-control", "key-delay-ms",
-                                   "lock-key-sync", "display", "head"};
+constexpr const char *kNotYet[] = {"sasl",       "sasl-authz",  "websocket",
+                                   "reverse",    "power-control", "key-delay-ms", "lock-key-sync",
+                                   "display",    "head"};
 } // namespace
 
 Server::Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void *opaque)
@@ -68,18 +67,134 @@ Status Server::start()
         }
         password_ = std::move(pw.value());
     }
-    plan_ = plan_auth(config_.password || !config_.password_secret.empty(), config_.sasl,
-                      TlsKind::None);
-    for (const ListenAddress &addr : config_.addresses) {
-        auto l = Listener::open(main_context(), addr, false,
-                                [this](io::UniqueFd fd) { accept_connection(std::move(fd), false); });
+    if (config_.acl) {
+        // QEMU 2.3-5.2: the DN list always, the username list with sasl;
+        // both start denying everyone ("no window of open access").
+        ctx_.acls().ensure_list(legacy_acl_name("x509dname"));
+        if (config_.sasl) {
+            ctx_.acls().ensure_list(legacy_acl_name("username"));
+        }
+    }
+    Status tls = resolve_tls();
+    if (!tls) {
+        return tls;
+    }
+    TlsKind kind = !tls_creds_ ? TlsKind::None
+                   : tls_creds_->type() == crypto::TlsCredsType::X509 ? TlsKind::X509
+                                                                       : TlsKind::Anon;
+    plan_ = plan_auth(config_.password || !config_.password_secret.empty(), config_.sasl, kind);
+    auto ls = open_listeners(config_.addresses, false);
+    if (!ls) {
+        return ls.take_error();
+    }
+    listeners_ = std::move(ls.value());
+    return ok_status();
+}
+
+Result<std::vector<std::unique_ptr<Listener>>> Server::open_listeners(
+    const std::vector<ListenAddress> &addresses, bool websocket)
+{
+    std::vector<std::unique_ptr<Listener>> out;
+    for (const ListenAddress &addr : addresses) {
+        auto l = Listener::open(main_context(), addr, websocket,
+                                [this, websocket](io::UniqueFd fd, const io::AddressInfo &where) {
+                                    accept_connection(std::move(fd), false, where, websocket);
+                                });
         if (!l) {
-            listeners_.clear();
             return l.take_error();
         }
-        listeners_.push_back(std::move(l.value()));
+        out.push_back(std::move(l.value()));
     }
+    return out;
+}
+
+Status Server::replace_addresses(const std::vector<ListenAddress> &addresses)
+{
+    // Close first: the new set may reuse a port of the old one.
+    std::vector<std::unique_ptr<Listener>> kept, old;
+    for (auto &l : listeners_) {
+        (l->websocket() ? kept : old).push_back(std::move(l));
+    }
+    old.clear();
+    auto fresh = open_listeners(addresses, false);
+    if (!fresh) {
+        // Reopen what we had, so a bad request leaves the display listening.
+        auto back = open_listeners(config_.addresses, false);
+        listeners_ = std::move(kept);
+        if (back) {
+            for (auto &l : back.value()) {
+                listeners_.push_back(std::move(l));
+            }
+        }
+        return fresh.take_error();
+    }
+    listeners_ = std::move(fresh.value());
+    for (auto &l : kept) {
+        listeners_.push_back(std::move(l));
+    }
+    config_.addresses = addresses;
+    config_.none = addresses.empty();
     return ok_status();
+}
+
+Status Server::resolve_tls()
+{
+    if (!config_.tls_creds.empty()) {
+        tls_creds_ = ctx_.tls_creds().find(config_.tls_creds);
+        if (!tls_creds_) {
+            return make_error(ErrorCode::NotFound, "No TLS credentials with id '%s'",
+                              config_.tls_creds.c_str());
+        }
+        if (!tls_creds_->is_server()) {
+            return make_error(ErrorCode::InvalidArg, "Expected TLS credentials for a server endpoint");
+        }
+        return ok_status();
+    }
+    if (!config_.tls) {
+        return ok_status(); // x509/x509verify without tls are ignored, as QEMU did
+    }
+    // Legacy keys: QEMU created an internal creds object "tlsvnc<id>".
+    crypto::TlsCreds::Config c;
+    c.id = "tlsvnc" + config_.id;
+    c.server = true;
+    if (!config_.x509verify.empty() || !config_.x509.empty()) {
+        c.type = crypto::TlsCredsType::X509;
+        c.verify_peer = !config_.x509verify.empty();
+        c.dir = c.verify_peer ? config_.x509verify : config_.x509;
+    } else {
+        c.type = crypto::TlsCredsType::Anon;
+        c.verify_peer = false;
+    }
+    auto creds = crypto::TlsCreds::create(std::move(c), ctx_.secrets());
+    if (!creds) {
+        return creds.take_error();
+    }
+    tls_creds_ = std::move(creds.value());
+    return ok_status();
+}
+
+Status Server::reload_tls()
+{
+    if (!tls_creds_) {
+        return make_error(ErrorCode::State, "vnc tls is not enabled");
+    }
+    return tls_creds_->reload(ctx_.secrets());
+}
+
+bool Server::x509_allowed(const std::string &dname, std::string *why) const
+{
+    if (!config_.tls_authz.empty()) {
+        return ctx_.authz_allowed(config_.tls_authz, dname, why);
+    }
+    if (config_.acl) {
+        return ctx_.authz_allowed(legacy_acl_name("x509dname"), dname, why);
+    }
+    return true;
+}
+
+std::string Server::legacy_acl_name(const char *kind) const
+{
+    return acl::legacy_list_name(config_.id, kind);
 }
 
 std::string Server::desktop_name() const
@@ -271,15 +386,18 @@ Status Server::add_client(io::UniqueFd fd, bool skipauth)
     if (!fd.valid()) {
         return make_error(ErrorCode::InvalidArg, "invalid file descriptor");
     }
-    accept_connection(std::move(fd), skipauth);
+    // No listener: QEMU emits no VNC_* events for such clients.
+    accept_connection(std::move(fd), skipauth, std::nullopt, false);
     return ok_status();
 }
 
-void Server::accept_connection(io::UniqueFd fd, bool skipauth)
+void Server::accept_connection(io::UniqueFd fd, bool skipauth,
+                               std::optional<io::AddressInfo> listener, bool websocket)
 {
     io::AddressInfo peer = io::peer_address(fd.get());
     auto transport = std::make_unique<io::SocketTransport>(std::move(fd));
-    auto conn = std::make_unique<Connection>(*this, std::move(transport), peer, skipauth);
+    auto conn = std::make_unique<Connection>(*this, std::move(transport), peer, skipauth,
+                                             std::move(listener), websocket);
     Connection &c = *conn;
     conns_.push_back(std::move(conn));
     log_client(QVNC_LOG_INFO, c, "connected");
@@ -366,6 +484,7 @@ void Server::reap()
 
 void Server::client_event(qvnc_client_event ev, const Connection &c)
 {
+    ctx_.notify_client_event(*this, ev, c);
     if (!ops_.client_event) {
         return;
     }
@@ -375,7 +494,7 @@ void Server::client_event(qvnc_client_event ev, const Connection &c)
     info.host = p.host.c_str();
     info.service = p.service.c_str();
     info.family = p.family.c_str();
-    info.websocket = false;
+    info.websocket = c.websocket();
     info.x509_dname = c.x509_dname() ? c.x509_dname()->c_str() : nullptr;
     info.sasl_username = c.sasl_username() ? c.sasl_username()->c_str() : nullptr;
     ops_.client_event(opaque_, ev, &info);

@@ -19,6 +19,7 @@
 #include "server-framebuffer.hpp"
 #include "source-handle.hpp"
 #include "surface.hpp"
+#include "tls-creds.hpp"
 #include "unique-fd.hpp"
 #include "vnc-config.hpp"
 
@@ -57,8 +58,19 @@ public:
     Status set_password(const std::string &password);
     Status expire_password(int64_t when);
     Status add_client(io::UniqueFd fd, bool skipauth);
+    // display-update: listen on these addresses instead (websocket
+    // listeners stay); on failure the old listeners are kept.
+    Status replace_addresses(const std::vector<ListenAddress> &addresses);
 
     // Used by connections.
+    std::shared_ptr<crypto::TlsCreds> tls_creds() const { return tls_creds_; }
+    // The x509 DN authorization: tls-authz=ID, or the vnc.x509dname ACL with
+    // the legacy `acl` flag; allowed when neither is configured.
+    bool x509_allowed(const std::string &dname, std::string *why) const;
+    // display-reload: loads the certificates again for later clients.
+    Status reload_tls();
+    // vnc.<kind> for the default display, vnc.<id>.<kind> otherwise.
+    std::string legacy_acl_name(const char *kind) const;
     PasswordState password_state() const { return {password_, expires_}; }
     const ServerFramebuffer &framebuffer() const { return fb_; }
     int width() const { return fb_.width(); }
@@ -83,18 +95,23 @@ public:
     void log_client(qvnc_log_level lvl, const Connection &c, const std::string &msg) const;
 
 private:
-    void accept_connection(io::UniqueFd fd, bool skipauth);
+    void accept_connection(io::UniqueFd fd, bool skipauth,
+                           std::optional<io::AddressInfo> listener, bool websocket);
     void enforce_connection_limit();
     void schedule_refresh();
     void refresh();
     void reap();
     void set_blank_surface();
+    Status resolve_tls();
+    Result<std::vector<std::unique_ptr<Listener>>> open_listeners(
+        const std::vector<ListenAddress> &addresses, bool websocket);
 
     Context &ctx_;
     VncConfig config_;
     qvnc_display_ops ops_{};
     void *opaque_ = nullptr;
     AuthPlan plan_{};
+    std::shared_ptr<crypto::TlsCreds> tls_creds_;
 
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::list<std::unique_ptr<Connection>> conns_;
