@@ -1,0 +1,149 @@
+// qvnc-emu: a stand-in for QEMU's emulator core, embedding libqvnc only
+// through its public C ABI, so tests can drive the library with QEMU
+// command lines and watch what reaches the "guest" on stdout.
+#include <glib-unix.h>
+#include <glib.h>
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <span>
+
+#include "display-set.hpp"
+#include "event-lines.hpp"
+#include "frame-dump.hpp"
+#include "guest.hpp"
+#include "options.hpp"
+#include "source-id.hpp"
+
+namespace qvnc_emu {
+namespace {
+
+struct MainLoopUnref {
+    void operator()(GMainLoop *loop) const { g_main_loop_unref(loop); }
+};
+
+class Emulator {
+public:
+    explicit Emulator(Options options) : options_(std::move(options)) {}
+
+    // Sets everything up, prints READY, runs until SIGINT/SIGTERM.  Returns
+    // the exit status.
+    int run();
+
+private:
+    bool fail(const std::string &what, const std::string &message)
+    {
+        std::fprintf(stderr, "qvnc-emu: %s: %s\n", what.c_str(), message.c_str());
+        return false;
+    }
+    bool set_up();
+    void dump_frame();
+    SourceId on_signal(int signum, GSourceFunc handler);
+
+    Options options_;
+    std::unique_ptr<GMainLoop, MainLoopUnref> loop_{g_main_loop_new(nullptr, FALSE)};
+    // The guest is declared before the displays so it is destroyed after
+    // them: the displays borrow its pixel memory until they are closed.
+    std::unique_ptr<Guest> guest_;
+    std::unique_ptr<DisplaySet> displays_;
+    std::vector<SourceId> signal_sources_;
+};
+
+SourceId Emulator::on_signal(int signum, GSourceFunc handler)
+{
+    return SourceId(g_unix_signal_add(signum, handler, this));
+}
+
+bool Emulator::set_up()
+{
+    std::string error;
+    displays_ = DisplaySet::create(error);
+    if (!displays_) {
+        return fail("cannot create the VNC context", error);
+    }
+    displays_->set_name(options_.name);
+    // Objects first: -vnc options refer to them (tls-creds=, password-secret=).
+    for (const std::string &spec : options_.objects) {
+        if (!displays_->add_object(spec, error)) {
+            return fail("-object " + spec, error);
+        }
+    }
+    guest_ = make_guest(options_, *displays_, error);
+    if (!guest_) {
+        return fail("--guest replay:" + options_.replay_file, error); // only replay can fail
+    }
+    displays_->set_guest(guest_.get());
+    guest_->start();
+    for (const std::string &vnc : options_.vnc) {
+        if (!displays_->open(vnc, error)) {
+            return fail("-vnc " + vnc, error);
+        }
+    }
+    if (!options_.display.empty() && options_.display != "none") {
+        std::fprintf(stderr, "qvnc-emu: -display %s: ignored, output is VNC only\n", options_.display.c_str());
+    }
+    return true;
+}
+
+void Emulator::dump_frame()
+{
+    if (options_.frame_dump.empty()) {
+        std::fprintf(stderr, "qvnc-emu: SIGUSR1 ignored: no --frame-dump PATH given\n");
+        return;
+    }
+    std::string error;
+    if (!write_file_atomically(options_.frame_dump, encode_ppm(guest_->frame()), error)) {
+        std::fprintf(stderr, "qvnc-emu: --frame-dump: %s\n", error.c_str());
+        return;
+    }
+    emit_line(frame_dumped_line(options_.frame_dump));
+}
+
+int Emulator::run()
+{
+    if (!set_up()) {
+        return 1;
+    }
+    // g_unix_signal_add turns the signals into main-loop events: the
+    // handlers run as ordinary callbacks, so no global state is needed.
+    const GSourceFunc quit = +[](gpointer self) -> gboolean {
+        g_main_loop_quit(static_cast<Emulator *>(self)->loop_.get());
+        return G_SOURCE_CONTINUE;
+    };
+    signal_sources_.push_back(on_signal(SIGINT, quit));
+    signal_sources_.push_back(on_signal(SIGTERM, quit));
+    signal_sources_.push_back(on_signal(SIGUSR1, +[](gpointer self) -> gboolean {
+        static_cast<Emulator *>(self)->dump_frame();
+        return G_SOURCE_CONTINUE;
+    }));
+
+    emit_line("READY");
+    g_main_loop_run(loop_.get());
+    return 0;
+}
+
+} // namespace
+} // namespace qvnc_emu
+
+int main(int argc, char **argv)
+{
+    using qvnc_emu::ParseResult;
+    const ParseResult parsed =
+        qvnc_emu::parse_options(std::span<const char *const>(argv + 1, static_cast<size_t>(argc > 0 ? argc - 1 : 0)));
+    switch (parsed.action) {
+    case ParseResult::Action::Help:
+        std::fputs(qvnc_emu::usage_text().c_str(), stdout);
+        return 0;
+    case ParseResult::Action::Fail:
+        std::fprintf(stderr, "qvnc-emu: %s\n", parsed.error.c_str());
+        return 1;
+    case ParseResult::Action::Run:
+        break;
+    }
+    // A client vanishing mid-write, or a test closing our stdout, must be
+    // an error return, not a silent death (QEMU ignores SIGPIPE too).
+    std::signal(SIGPIPE, SIG_IGN);
+    qvnc_emu::Emulator emulator(parsed.options);
+    return emulator.run();
+}

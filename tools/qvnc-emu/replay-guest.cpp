@@ -1,0 +1,39 @@
+#include "replay-guest.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qvnc_emu {
+
+ReplayGuest::ReplayGuest(const Options &options, Screen &screen, std::unique_ptr<VfrFile> file)
+    : screen_(screen), file_(std::move(file)), running_(!options.start_stopped), fps_(options.replay_fps),
+      canvas_(file_->width(), file_->height(), PixelFormat::X8R8G8B8), next_(1 % file_->frames())
+{
+    file_->load_base(canvas_);
+}
+
+void ReplayGuest::start()
+{
+    screen_.show(canvas_);
+    if (!running_) {
+        return;
+    }
+    const auto interval_ms = static_cast<guint>(std::max(1.0, std::round(1000.0 / fps_)));
+    tick_ = SourceId(g_timeout_add(
+        interval_ms,
+        +[](gpointer self) -> gboolean {
+            static_cast<ReplayGuest *>(self)->advance();
+            return G_SOURCE_CONTINUE;
+        },
+        this));
+}
+
+void ReplayGuest::advance()
+{
+    for (const Rect &r : file_->apply(next_, canvas_)) {
+        screen_.update(r);
+    }
+    next_ = (next_ + 1) % file_->frames();
+}
+
+} // namespace qvnc_emu
