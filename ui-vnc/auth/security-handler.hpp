@@ -24,12 +24,15 @@ struct Step {
     // transport, then call on_tls_ready() (VeNCrypt only).
     enum class Kind { NeedMore, Done, Reject, Abort, StartTls } kind = Kind::NeedMore;
     std::string reason; // for the log: why it was rejected/aborted
+    // SASL rejections carry the reason string for every RFB minor (QEMU).
+    bool reason_always = false;
 
     static Step need_more() { return {}; }
     static Step done() { return {Kind::Done, {}}; }
     static Step reject(std::string why) { return {Kind::Reject, std::move(why)}; }
     static Step abort(std::string why) { return {Kind::Abort, std::move(why)}; }
     static Step start_tls() { return {Kind::StartTls, {}}; }
+    static Step reject_sasl(std::string why) { return {Kind::Reject, std::move(why), true}; }
 };
 
 class SecurityHandler {

@@ -29,6 +29,9 @@ public:
     // Bytes already decrypted/buffered inside the layer: the caller must read
     // again even though the socket is not readable.
     virtual bool has_buffered_input() const { return false; }
+    // Output accepted by write() but not yet on the socket: the caller must
+    // keep watching for writability and call write({}) to push it.
+    virtual bool has_pending_output() const { return false; }
     // Half-close: no more writes; reads still drain.
     virtual void shutdown() = 0;
 };

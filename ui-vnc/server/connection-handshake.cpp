@@ -6,6 +6,8 @@
 #include "byte-writer.hpp"
 #include "connection.hpp"
 #include "protocol.hpp"
+#include "sasl-transport.hpp"
+#include "security-sasl.hpp"
 #include "security-vencrypt.hpp"
 #include "server.hpp"
 #include "tls-transport.hpp"
@@ -103,10 +105,13 @@ void Connection::start_security()
     case AuthType::Vnc:
         security_ = make_vncauth();
         break;
+    case AuthType::Sasl:
+        security_ = make_sasl(false);
+        break;
     case AuthType::VeNCrypt: {
         VencryptSub sub = server_.auth_plan().subauth;
         security_ = std::make_unique<SecurityVencrypt>(
-            sub, [sub, make_vncauth]() -> std::unique_ptr<SecurityHandler> {
+            sub, [this, sub, make_vncauth]() -> std::unique_ptr<SecurityHandler> {
                 switch (sub) {
                 case VencryptSub::TlsNone:
                 case VencryptSub::X509None:
@@ -114,8 +119,12 @@ void Connection::start_security()
                 case VencryptSub::TlsVnc:
                 case VencryptSub::X509Vnc:
                     return make_vncauth();
+                case VencryptSub::X509Sasl:
+                    return make_sasl(true);
+                case VencryptSub::TlsSasl:
+                    return make_sasl(false);
                 default:
-                    return nullptr; // SASL subtypes arrive with SASL support
+                    return nullptr;
                 }
             });
         break;
@@ -133,6 +142,39 @@ void Connection::start_security()
     apply_step(security_->decide_without_input());
 }
 
+std::unique_ptr<SecurityHandler> Connection::make_sasl(bool over_x509_tls)
+{
+    SaslEnv env;
+    int fd = transport_->fd();
+    io::AddressInfo local = io::local_address(fd);
+    if (peer_.family == "ipv4" || peer_.family == "ipv6") {
+        env.local = local.host + ";" + local.service;
+        env.remote = peer_.host + ";" + peer_.service;
+    }
+    if (over_x509_tls) {
+        // The x509 TLS session is the security layer: its key size counts
+        // as external SSF and SASL adds none.
+        env.props.ssf_external = static_cast<io::TlsTransport &>(*transport_).session().cipher_bits();
+    } else if (peer_.family == "unix") {
+        // QEMU >= 9.2: a local socket needs no SASL security layer.
+    } else {
+        // Plain TCP, websocket or anonymous TLS: demand a real layer.
+        env.props.min_ssf = 56;
+        env.props.max_ssf = 100000;
+        env.props.flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT;
+        env.want_ssf = true;
+    }
+    env.authorize = [this](const std::string &user, std::string *why) {
+        return server_.sasl_allowed(user, why);
+    };
+    env.on_success = [this](std::unique_ptr<crypto::SaslServer> sasl, std::string user, bool run_ssf) {
+        sasl_ = std::move(sasl);
+        sasl_username_ = std::move(user);
+        run_ssf_ = run_ssf;
+    };
+    return std::make_unique<SecuritySasl>(std::move(env));
+}
+
 void Connection::apply_step(const Step &s)
 {
     switch (s.kind) {
@@ -142,7 +184,7 @@ void Connection::apply_step(const Step &s)
         auth_succeeded();
         break;
     case Step::Kind::Reject:
-        auth_failed(s.reason);
+        auth_failed(s.reason, s.reason_always);
         break;
     case Step::Kind::Abort:
         close(std::string("security protocol error: ") + s.reason);
@@ -272,18 +314,25 @@ void Connection::auth_succeeded()
     }
     security_.reset();
     phase_ = Phase::ClientInit;
+    if (run_ssf_ && phase_ != Phase::Closing) {
+        // From here on every byte is protected by the SASL layer, except
+        // the plaintext still queued (the last step and SecurityResult).
+        transport_ = std::make_unique<io::SaslTransport>(std::move(transport_), sasl_, out_.size());
+        server_.log_client(QVNC_LOG_INFO, *this,
+                           strprintf("SASL security layer active (SSF %u)", sasl_->ssf()));
+    }
 }
 
-void Connection::auth_failed(const std::string &why)
+void Connection::auth_failed(const std::string &why, bool reason_always)
 {
     server_.log_client(QVNC_LOG_WARNING, *this, "authentication failed: " + why);
     phase_ = Phase::AuthFailing;
     security_.reset();
-    fail_timer_ = io::add_timeout(server_.main_context(), kAuthFailDelayMs, [this] {
+    fail_timer_ = io::add_timeout(server_.main_context(), kAuthFailDelayMs, [this, reason_always] {
         io::ByteBuffer out;
         io::ByteWriter w(out);
         w.u32(1);
-        if (minor_ >= 8) {
+        if (minor_ >= 8 || reason_always) {
             std::string_view msg = rfb::kAuthFailed;
             // The length includes the NUL QEMU sends after the text.
             w.u32(static_cast<uint32_t>(msg.size() + 1)).text(msg).u8(0);

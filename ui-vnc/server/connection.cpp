@@ -75,10 +75,13 @@ void Connection::queue(std::span<const uint8_t> bytes)
 
 void Connection::flush()
 {
-    while (!out_.empty() && phase_ != Phase::Closing) {
+    while (phase_ != Phase::Closing && (!out_.empty() || transport_->has_pending_output())) {
         io::IoResult r = transport_->write(out_.data());
         if (r.status == io::IoStatus::Ok) {
             out_.consume(r.n);
+            if (r.n == 0 && out_.empty()) {
+                break; // a layer pushed its own pending bytes, or had none
+            }
             continue;
         }
         if (r.status == io::IoStatus::WouldBlock) {
@@ -87,7 +90,10 @@ void Connection::flush()
         close(r.status == io::IoStatus::Eof ? "client went away" : "write failed: " + r.error);
         return;
     }
-    if (out_.empty()) {
+    if (phase_ == Phase::Closing) {
+        return;
+    }
+    if (out_.empty() && !transport_->has_pending_output()) {
         out_.shrink_if_idle();
         if (tls_swap_pending_) {
             tls_swap_pending_ = false;
@@ -107,7 +113,7 @@ void Connection::update_watch()
     if (phase_ == Phase::Closing) {
         return;
     }
-    bool out = !out_.empty() || want_write_;
+    bool out = !out_.empty() || want_write_ || transport_->has_pending_output();
     auto cond = static_cast<GIOCondition>(G_IO_IN | (out ? G_IO_OUT : 0));
     if (watch_ && cond == watch_cond_) {
         return;

@@ -18,6 +18,7 @@
 #include "dirty-map.hpp"
 #include "encoder.hpp"
 #include "pixel-convert.hpp"
+#include "sasl-server.hpp"
 #include "security-handler.hpp"
 #include "socket-address.hpp"
 #include "source-handle.hpp"
@@ -90,12 +91,13 @@ private:
     size_t handle_client_init(io::Bytes in);
     void start_security();
     void auth_succeeded();
-    void auth_failed(const std::string &why);
+    void auth_failed(const std::string &why, bool reason_always = false);
     void send_server_init();
     void begin_tls();
     void drive_tls();
     void tls_established();
     void apply_step(const Step &s);
+    std::unique_ptr<SecurityHandler> make_sasl(bool over_x509_tls);
 
     // Normal phase (connection-messages.cpp)
     size_t handle_message(io::Bytes in);
@@ -127,6 +129,8 @@ private:
     std::unique_ptr<SecurityHandler> security_;
     std::optional<std::string> x509_dname_;
     std::optional<std::string> sasl_username_;
+    std::shared_ptr<crypto::SaslServer> sasl_; // kept for the security layer
+    bool run_ssf_ = false;
 
     io::ByteBuffer in_;
     io::ByteBuffer out_;

@@ -19,7 +19,7 @@ constexpr int64_t kMinRefreshIntervalUs = 10 * 1000;
 
 // Options that parse but whose feature is not built yet: naming the option
 // beats silently serving without the security the user asked for.
-constexpr const char *kNotYet[] = {"sasl",       "sasl-authz",  "websocket",
+constexpr const char *kNotYet[] = {"websocket",
                                    "reverse",    "power-control", "key-delay-ms", "lock-key-sync",
                                    "display",    "head"};
 } // namespace
@@ -188,6 +188,17 @@ bool Server::x509_allowed(const std::string &dname, std::string *why) const
     }
     if (config_.acl) {
         return ctx_.authz_allowed(legacy_acl_name("x509dname"), dname, why);
+    }
+    return true;
+}
+
+bool Server::sasl_allowed(const std::string &user, std::string *why) const
+{
+    if (!config_.sasl_authz.empty()) {
+        return ctx_.authz_allowed(config_.sasl_authz, user, why);
+    }
+    if (config_.acl) {
+        return ctx_.authz_allowed(legacy_acl_name("username"), user, why);
     }
     return true;
 }

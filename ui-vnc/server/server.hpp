@@ -67,6 +67,8 @@ public:
     // The x509 DN authorization: tls-authz=ID, or the vnc.x509dname ACL with
     // the legacy `acl` flag; allowed when neither is configured.
     bool x509_allowed(const std::string &dname, std::string *why) const;
+    // The SASL username authorization: sasl-authz=ID or the vnc.username ACL.
+    bool sasl_allowed(const std::string &user, std::string *why) const;
     // display-reload: loads the certificates again for later clients.
     Status reload_tls();
     // vnc.<kind> for the default display, vnc.<id>.<kind> otherwise.
