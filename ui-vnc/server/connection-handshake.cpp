@@ -11,6 +11,8 @@
 #include "security-vencrypt.hpp"
 #include "server.hpp"
 #include "tls-transport.hpp"
+#include "ws-handshake.hpp"
+#include "ws-transport.hpp"
 
 namespace qvnc::vnc {
 
@@ -21,11 +23,53 @@ constexpr unsigned kAuthFailDelayMs = 100;
 // No person is involved in a TLS handshake: a client stuck in one is gone.
 constexpr unsigned kTlsHandshakeTimeoutMs = 30 * 1000;
 
-AuthType effective_auth(const AuthPlan &plan, bool skipauth)
-{
-    return skipauth ? AuthType::None : plan.auth;
-}
 } // namespace
+
+AuthType Connection::auth_type() const
+{
+    if (skipauth_) {
+        return AuthType::None;
+    }
+    // Websocket listeners never use VeNCrypt: TLS there is wss.
+    return websocket_ ? server_.auth_plan().ws_auth : server_.auth_plan().auth;
+}
+
+void Connection::send_version()
+{
+    phase_ = Phase::Version;
+    queue(std::span<const uint8_t>(reinterpret_cast<const uint8_t *>("RFB 003.008\n"), 12));
+}
+
+size_t Connection::handle_ws_handshake(io::Bytes in)
+{
+    std::string_view text(reinterpret_cast<const char *>(in.data()), in.size());
+    ws::HandshakeResult r = ws::process_handshake(text);
+    switch (r.kind) {
+    case ws::HandshakeResult::Kind::NeedMore:
+        return 0;
+    case ws::HandshakeResult::Kind::Reject:
+        server_.log_client(QVNC_LOG_INFO, *this, "websocket upgrade refused: " + r.reason);
+        phase_ = Phase::AuthFailing; // drain whatever else comes
+        queue({reinterpret_cast<const uint8_t *>(r.response.data()), r.response.size()});
+        flush_then_close_ = true;
+        flush();
+        return in.size();
+    case ws::HandshakeResult::Kind::Accept:
+        break;
+    }
+    if (r.consumed < in.size()) {
+        close("client sent data before the websocket upgrade completed");
+        return in.size();
+    }
+    queue({reinterpret_cast<const uint8_t *>(r.response.data()), r.response.size()});
+    phase_ = Phase::Version; // nothing is read until the layer is in place
+    after_flush_ = [this] {
+        transport_ = std::make_unique<io::WebsocketTransport>(std::move(transport_));
+        send_version();
+    };
+    flush();
+    return r.consumed;
+}
 
 size_t Connection::handle_version(io::Bytes in)
 {
@@ -51,7 +95,7 @@ size_t Connection::handle_version(io::Bytes in)
         return 12;
     }
     minor_ = (minor == 4 || minor == 5) ? 3 : minor; // 3.4/3.5 behave as 3.3
-    AuthType auth = effective_auth(server_.auth_plan(), skipauth_);
+    AuthType auth = auth_type();
     io::ByteBuffer out;
     io::ByteWriter w(out);
     if (minor_ == 3) {
@@ -82,7 +126,7 @@ size_t Connection::handle_security_type(io::Bytes in)
     if (in.empty()) {
         return 0;
     }
-    AuthType auth = effective_auth(server_.auth_plan(), skipauth_);
+    AuthType auth = auth_type();
     if (in[0] != static_cast<uint8_t>(auth)) {
         auth_failed(strprintf("client chose security type %u, offered %u", in[0],
                               static_cast<unsigned>(auth)));
@@ -94,7 +138,7 @@ size_t Connection::handle_security_type(io::Bytes in)
 
 void Connection::start_security()
 {
-    AuthType auth = effective_auth(server_.auth_plan(), skipauth_);
+    AuthType auth = auth_type();
     auto make_vncauth = [this] {
         return std::make_unique<SecurityVncAuth>([this] { return server_.password_state(); });
     };
@@ -193,7 +237,7 @@ void Connection::apply_step(const Step &s)
         // The ack (u8 1) must reach the client in plaintext before the
         // handshake starts; flush() calls begin_tls() once it is out.
         phase_ = Phase::TlsHandshake;
-        tls_swap_pending_ = true;
+        after_flush_ = [this] { begin_tls(); };
         flush();
         break;
     }
@@ -289,6 +333,12 @@ void Connection::tls_established()
     }
     server_.log_client(QVNC_LOG_INFO, *this,
                        x509_dname_ ? "TLS established, client " + *x509_dname_ : "TLS established");
+    if (websocket_) {
+        phase_ = Phase::WsHandshake;
+        update_watch();
+        read_input();
+        return;
+    }
     phase_ = Phase::Security;
     io::ByteBuffer out;
     Step s = security_->on_tls_ready(out);
@@ -305,7 +355,7 @@ void Connection::tls_established()
 
 void Connection::auth_succeeded()
 {
-    AuthType auth = effective_auth(server_.auth_plan(), skipauth_);
+    AuthType auth = auth_type();
     server_.log_client(QVNC_LOG_INFO, *this, strprintf("authenticated (%s)", security_->name()));
     // With None, RFB 3.3 and 3.7 skip the SecurityResult; 3.8 sends it.
     if (auth != AuthType::None || minor_ >= 8) {

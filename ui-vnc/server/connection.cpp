@@ -27,7 +27,16 @@ Connection::~Connection() = default;
 
 void Connection::start()
 {
-    queue(std::span<const uint8_t>(reinterpret_cast<const uint8_t *>("RFB 003.008\n"), 12));
+    if (websocket_) {
+        // wss: TLS first, then the HTTP upgrade, then RFB (no VeNCrypt).
+        phase_ = Phase::WsHandshake;
+        if (server_.tls_creds()) {
+            phase_ = Phase::TlsHandshake;
+            begin_tls();
+        }
+    } else {
+        send_version();
+    }
     handshake_timer_ = io::add_timeout(server_.main_context(), kHandshakeTimeoutMs, [this] {
         handshake_timer_.reset(); // the source is being removed; drop our handle first
         close("handshake timed out");
@@ -95,9 +104,10 @@ void Connection::flush()
     }
     if (out_.empty() && !transport_->has_pending_output()) {
         out_.shrink_if_idle();
-        if (tls_swap_pending_) {
-            tls_swap_pending_ = false;
-            begin_tls();
+        if (after_flush_) {
+            auto fn = std::move(after_flush_);
+            after_flush_ = nullptr;
+            fn();
             return;
         }
         if (flush_then_close_) {
@@ -174,6 +184,9 @@ void Connection::process_input()
         io::Bytes data = in_.data();
         size_t used = 0;
         switch (phase_) {
+        case Phase::WsHandshake:
+            used = handle_ws_handshake(data);
+            break;
         case Phase::Version:
             used = handle_version(data);
             break;

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "auth-plan.hpp"
 #include "byte-buffer.hpp"
 #include "client-caps.hpp"
 #include "client-message.hpp"
@@ -31,6 +33,7 @@ class Server;
 class Connection {
 public:
     enum class Phase {
+        WsHandshake,  // websocket listener: waiting for the HTTP upgrade
         Version,      // sent "RFB 003.008\n", waiting for the client's version
         SecurityType, // 3.7+: offered one type, waiting for the choice
         Security,     // a SecurityHandler runs
@@ -85,6 +88,9 @@ private:
     size_t throttle_limit() const;
 
     // Handshake (connection-handshake.cpp)
+    size_t handle_ws_handshake(io::Bytes in);
+    void send_version();
+    AuthType auth_type() const;
     size_t handle_version(io::Bytes in);
     size_t handle_security_type(io::Bytes in);
     size_t handle_security(io::Bytes in);
@@ -139,7 +145,9 @@ private:
     io::SourceHandle handshake_timer_;
     io::SourceHandle fail_timer_;
     bool flush_then_close_ = false;
-    bool tls_swap_pending_ = false; // start TLS once the plaintext ack is out
+    // Runs once everything queued so far is on the wire: a transport layer
+    // (TLS, websocket) must start exactly after the last plaintext byte.
+    std::function<void()> after_flush_;
     bool want_write_ = false;       // the TLS handshake waits to write
     io::SourceHandle tls_timer_;
     bool in_process_ = false;

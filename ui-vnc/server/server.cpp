@@ -19,8 +19,7 @@ constexpr int64_t kMinRefreshIntervalUs = 10 * 1000;
 
 // Options that parse but whose feature is not built yet: naming the option
 // beats silently serving without the security the user asked for.
-constexpr const char *kNotYet[] = {"websocket",
-                                   "reverse",    "power-control", "key-delay-ms", "lock-key-sync",
+constexpr const char *kNotYet[] = {"reverse",    "power-control", "key-delay-ms", "lock-key-sync",
                                    "display",    "head"};
 } // namespace
 
@@ -88,6 +87,16 @@ Status Server::start()
         return ls.take_error();
     }
     listeners_ = std::move(ls.value());
+    if (!config_.none) {
+        auto ws = open_listeners(config_.websockets, true);
+        if (!ws) {
+            listeners_.clear();
+            return ws.take_error();
+        }
+        for (auto &l : ws.value()) {
+            listeners_.push_back(std::move(l));
+        }
+    }
     return ok_status();
 }
 
