@@ -3,19 +3,10 @@
 // qvnc_error, so none ever crosses the ABI.
 #include <new>
 
+#include "capi-internal.hpp"
 #include "context.hpp"
 #include "qvnc.h"
 #include "server.hpp"
-
-struct qvnc_error {
-    qvnc_error_code code;
-    std::string message;
-};
-
-struct qvnc_context {
-    explicit qvnc_context(GMainContext *mc) : impl(mc) {}
-    qvnc::Context impl;
-};
 
 // A display handle is the Server itself; the cast is confined to this file.
 struct qvnc_display;
@@ -259,6 +250,24 @@ QVNC_API void qvnc_display_set_pointer_absolute(qvnc_display *display, bool abso
     capi_guard_void([&] {
         if (display) {
             server_of(display)->set_pointer_absolute(absolute);
+        }
+    });
+}
+
+QVNC_API void qvnc_display_set_led_state(qvnc_display *display, unsigned leds)
+{
+    capi_guard_void([&] {
+        if (display) {
+            server_of(display)->set_led_state(leds);
+        }
+    });
+}
+
+QVNC_API void qvnc_display_bell(qvnc_display *display)
+{
+    capi_guard_void([&] {
+        if (display) {
+            server_of(display)->bell();
         }
     });
 }

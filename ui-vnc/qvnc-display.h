@@ -90,6 +90,13 @@ typedef struct qvnc_client_info {
 #define QVNC_BUTTON_WHEEL_UP   (1u << 3)
 #define QVNC_BUTTON_WHEEL_DOWN (1u << 4)
 
+/* XVP power actions (RFB message 250, with -vnc ...,power-control=on). */
+typedef enum qvnc_power_action {
+    QVNC_POWER_SHUTDOWN = 2, /* ACPI power button */
+    QVNC_POWER_REBOOT = 3,
+    QVNC_POWER_RESET = 4
+} qvnc_power_action;
+
 /* Callbacks into the emulator.  Every entry may be NULL.  The struct is
  * copied by qvnc_display_open(). */
 typedef struct qvnc_display_ops {
@@ -107,6 +114,9 @@ typedef struct qvnc_display_ops {
      * request was forwarded to the guest (RFB status 4 "request forwarded");
      * NULL or false answers "invalid layout" as QEMU does without UI info. */
     bool (*desktop_resize)(void *opaque, int width, int height);
+    /* A client asked for a power action (power-control=on only).  Return
+     * true when it was carried out; NULL or false answers XVP_FAIL. */
+    bool (*power_control)(void *opaque, qvnc_power_action action);
 } qvnc_display_ops;
 
 /* Opens a display from the literal argument of QEMU's -vnc option, e.g.
@@ -153,6 +163,16 @@ QVNC_API bool qvnc_display_set_cursor(qvnc_display *display, int width,
 /* Where the guest pointer is; visible=false hides it. */
 QVNC_API void qvnc_display_mouse_set(qvnc_display *display, int x, int y,
                                      bool visible);
+/* Keyboard LED state of the guest: QVNC_LED_* bits.  Drives the LED
+ * pseudo-encoding and lock-key-sync. */
+#define QVNC_LED_SCROLL_LOCK (1u << 0)
+#define QVNC_LED_NUM_LOCK    (1u << 1)
+#define QVNC_LED_CAPS_LOCK   (1u << 2)
+QVNC_API void qvnc_display_set_led_state(qvnc_display *display, unsigned leds);
+
+/* Rings the bell of every client. */
+QVNC_API void qvnc_display_bell(qvnc_display *display);
+
 /* Whether the guest wants absolute pointer coordinates (a tablet). */
 QVNC_API void qvnc_display_set_pointer_absolute(qvnc_display *display,
                                                 bool absolute);

@@ -41,7 +41,7 @@ void guarded(const char *where, F &&f)
 
 const qvnc_display_ops DisplaySet::kOps = {
     sizeof(qvnc_display_ops), &DisplaySet::on_key, &DisplaySet::on_pointer, &DisplaySet::on_cut_text,
-    &DisplaySet::on_client,   &DisplaySet::on_desktop_resize,
+    &DisplaySet::on_client,   &DisplaySet::on_desktop_resize, &DisplaySet::on_power,
 };
 
 std::unique_ptr<DisplaySet> DisplaySet::create(std::string &error)
@@ -212,6 +212,14 @@ bool DisplaySet::on_desktop_resize(void *opaque, int width, int height)
         accepted = g != nullptr && g->desktop_resize(width, height);
     });
     return accepted;
+}
+
+bool DisplaySet::on_power(void *opaque, qvnc_power_action action)
+{
+    (void)opaque;
+    guarded("power_control", [&] { emit_line(power_line(action)); });
+    // The stand-in machine has no power state: it reports and carries on.
+    return true;
 }
 
 } // namespace qvnc_emu

@@ -95,6 +95,19 @@ std::string resize_request_line(int width, int height)
     return format("RESIZE-REQUEST %dx%d", width, height);
 }
 
+std::string power_line(qvnc_power_action action)
+{
+    switch (action) {
+    case QVNC_POWER_SHUTDOWN:
+        return "POWER shutdown";
+    case QVNC_POWER_REBOOT:
+        return "POWER reboot";
+    case QVNC_POWER_RESET:
+        return "POWER reset";
+    }
+    return format("POWER %d", static_cast<int>(action));
+}
+
 std::string frame_dumped_line(std::string_view path)
 {
     return "FRAME-DUMPED " + std::string(path);

@@ -21,6 +21,8 @@ std::string pointer_line(int x, int y, uint32_t buttons);
 std::string cut_text_line(std::string_view text);
 std::string client_line(qvnc_client_event event, const qvnc_client_info &client, std::string_view display_id);
 std::string resize_request_line(int width, int height);
+// "POWER shutdown|reboot|reset" for an XVP request.
+std::string power_line(qvnc_power_action action);
 std::string frame_dumped_line(std::string_view path);
 
 // Writes `line` and a newline to stdout and flushes, so a reader on a pipe

@@ -47,6 +47,9 @@ void ClientCaps::set_encodings(const std::vector<int32_t> &list)
         case enc::Wmvi:
             wmvi = true;
             break;
+        case enc::Xvp:
+            xvp = true;
+            break;
         case enc::ExtClipboard:
             ext_clipboard = true;
             break;

@@ -22,6 +22,7 @@ struct ClientCaps {
     bool led_state = false;           // -261
     bool desktop_name = false;        // -307
     bool wmvi = false;
+    bool xvp = false;                 // -309
     bool ext_clipboard = false;
     bool last_rect = false;
     int compress_level = -1;

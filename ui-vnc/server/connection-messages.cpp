@@ -47,9 +47,7 @@ size_t Connection::handle_message(io::Bytes in)
                        close("protocol error: continuous updates were not negotiated");
                    },
                    [&](const rfb::FenceMsg &) { close("protocol error: fence was not negotiated"); },
-                   [&](const rfb::XvpMsg &) {
-                       close("protocol error: xvp client message while disabled");
-                   },
+                   [&](const rfb::XvpMsg &m) { on_xvp(m); },
                },
                r.message);
     return r.length;
@@ -88,6 +86,29 @@ void Connection::on_set_encodings(const rfb::SetEncodingsMsg &m)
     pending_ext_key_ack_ = caps_.ext_key_event;
     pending_pointer_type_ = caps_.pointer_type_change;
     pending_cursor_ = (caps_.rich_cursor || caps_.alpha_cursor) && server_.cursor().defined();
+    pending_led_ = caps_.led_state;
+    if (caps_.xvp && server_.config().power_control) {
+        // XVP_INIT with our version, as soon as the client shows interest.
+        const uint8_t init[4] = {static_cast<uint8_t>(rfb::ServerMsg::Xvp), 0, 1, 1};
+        queue(init);
+    }
+}
+
+void Connection::on_xvp(const rfb::XvpMsg &m)
+{
+    if (!server_.config().power_control) {
+        close("protocol error: xvp client message while disabled");
+        return;
+    }
+    if (m.version != 1) {
+        close(strprintf("protocol error: xvp client message version %u != 1", m.version));
+        return;
+    }
+    server_.log_client(QVNC_LOG_INFO, *this, strprintf("xvp power action %u", m.code));
+    if (!server_.power_action(m.code)) {
+        const uint8_t fail[4] = {static_cast<uint8_t>(rfb::ServerMsg::Xvp), 0, 1, 0};
+        queue(fail);
+    }
 }
 
 void Connection::on_update_request(const rfb::UpdateRequestMsg &m)

@@ -75,6 +75,19 @@ void Connection::name_changed()
     pending_name_ = caps_.desktop_name;
 }
 
+void Connection::led_state_changed()
+{
+    pending_led_ = caps_.led_state;
+}
+
+void Connection::bell()
+{
+    if (phase_ == Phase::Normal) {
+        const uint8_t msg[1] = {static_cast<uint8_t>(rfb::ServerMsg::Bell)};
+        queue(msg);
+    }
+}
+
 void Connection::try_send_update()
 {
     if (phase_ != Phase::Normal || !converter_) {
@@ -107,7 +120,8 @@ void Connection::write_update()
     bool name = pending_name_ && caps_.desktop_name;
     bool resize = pending_resize_ && (caps_.desktop_size || caps_.ext_desktop_size);
     bool reply = desktop_size_reply_.has_value();
-    npseudo = ack_key + ptr + cursor + name + resize + reply;
+    bool led = pending_led_ && caps_.led_state;
+    npseudo = ack_key + ptr + cursor + name + resize + reply + led;
     if (npseudo > 0) {
         update_header(w, npseudo);
         if (ack_key) {
@@ -147,6 +161,10 @@ void Connection::write_update()
                 }
             }
         }
+        if (led) {
+            rect_header(w, 0, 0, 1, 1, rfb::enc::LedState);
+            w.u8(static_cast<uint8_t>(server_.led_state()));
+        }
         if (reply) {
             // Answer to this client's SetDesktopSize: reason 1 + status.
             rect_header(w, 1, desktop_size_reply_->status, fw, fh, rfb::enc::ExtendedDesktopSize);
@@ -160,6 +178,7 @@ void Connection::write_update()
             }
         }
         pending_ext_key_ack_ = pending_pointer_type_ = pending_cursor_ = pending_name_ = false;
+        pending_led_ = false;
         desktop_size_reply_.reset();
         if (resize || reply) {
             pending_resize_ = false;

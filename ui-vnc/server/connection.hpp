@@ -74,6 +74,8 @@ public:
     void cursor_changed();
     void pointer_mode_changed();
     void name_changed();
+    void led_state_changed();
+    void bell();
     void try_send_update();
 
 private:
@@ -115,6 +117,7 @@ private:
     void on_cut_text(const rfb::CutTextMsg &m);
     void on_qemu_ext_key(const rfb::QemuExtKeyMsg &m);
     void on_set_desktop_size(const rfb::SetDesktopSizeMsg &m);
+    void on_xvp(const rfb::XvpMsg &m);
     void rebuild_converter();
 
     // Updates (connection-update.cpp)
@@ -167,6 +170,7 @@ private:
     bool pending_ext_key_ack_ = false;
     bool pending_name_ = false;
     bool pending_colour_map_ = false;
+    bool pending_led_ = false;
     struct DesktopSizeReply {
         uint16_t status;
         rfb::SetDesktopSizeMsg request;

@@ -9,6 +9,14 @@
 #include "protocol.hpp"
 #include "socket-transport.hpp"
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+
 namespace qvnc::vnc {
 
 namespace {
@@ -19,8 +27,7 @@ constexpr int64_t kMinRefreshIntervalUs = 10 * 1000;
 
 // Options that parse but whose feature is not built yet: naming the option
 // beats silently serving without the security the user asked for.
-constexpr const char *kNotYet[] = {"reverse",    "power-control", "key-delay-ms", "lock-key-sync",
-                                   "display",    "head"};
+constexpr const char *kNotYet[] = {"key-delay-ms", "lock-key-sync", "display", "head"};
 } // namespace
 
 Server::Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void *opaque)
@@ -82,6 +89,9 @@ Status Server::start()
                    : tls_creds_->type() == crypto::TlsCredsType::X509 ? TlsKind::X509
                                                                        : TlsKind::Anon;
     plan_ = plan_auth(config_.password || !config_.password_secret.empty(), config_.sasl, kind);
+    if (config_.reverse) {
+        return connect_reverse();
+    }
     auto ls = open_listeners(config_.addresses, false);
     if (!ls) {
         return ls.take_error();
@@ -115,6 +125,61 @@ Result<std::vector<std::unique_ptr<Listener>>> Server::open_listeners(
         out.push_back(std::move(l.value()));
     }
     return out;
+}
+
+Status Server::connect_reverse()
+{
+    // QEMU connects synchronously while the display opens, so a viewer that
+    // is not listening is an error of the -vnc option itself.
+    const ListenAddress &a = config_.addresses.at(0);
+    io::UniqueFd fd;
+    std::string where;
+    if (a.kind == ListenAddress::Kind::Unix) {
+        where = a.path;
+        sockaddr_un un{};
+        un.sun_family = AF_UNIX;
+        if (a.path.size() >= sizeof un.sun_path) {
+            return make_error(ErrorCode::InvalidArg, "UNIX socket path '%s' is too long", a.path.c_str());
+        }
+        std::memcpy(un.sun_path, a.path.c_str(), a.path.size() + 1);
+        fd.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!fd.valid() || ::connect(fd.get(), reinterpret_cast<sockaddr *>(&un), sizeof un) != 0) {
+            return make_error(ErrorCode::Io, "Failed to connect to '%s': %s", where.c_str(),
+                              std::strerror(errno));
+        }
+    } else {
+        where = a.host + ":" + std::to_string(a.port);
+        addrinfo hints{};
+        hints.ai_socktype = SOCK_STREAM;
+        addrinfo *list = nullptr;
+        std::string port = std::to_string(a.port);
+        int rc = getaddrinfo(a.host.empty() ? nullptr : a.host.c_str(), port.c_str(), &hints, &list);
+        if (rc != 0) {
+            return make_error(ErrorCode::Io, "address resolution failed for %s: %s", where.c_str(),
+                              gai_strerror(rc));
+        }
+        std::unique_ptr<addrinfo, void (*)(addrinfo *)> owned(list, freeaddrinfo);
+        int err = ECONNREFUSED;
+        for (addrinfo *ai = list; ai; ai = ai->ai_next) {
+            io::UniqueFd s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+            if (s.valid() && ::connect(s.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
+                fd = std::move(s);
+                break;
+            }
+            err = errno;
+        }
+        if (!fd.valid()) {
+            return make_error(ErrorCode::Io, "Failed to connect to '%s': %s", where.c_str(),
+                              std::strerror(err));
+        }
+        int one = 1;
+        setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    ctx_.logger().log(QVNC_LOG_INFO, "vnc", "%s: reverse connection to %s", config_.id.c_str(),
+                      where.c_str());
+    // No listener: like QEMU, no VNC_* events for this client.
+    accept_connection(std::move(fd), false, std::nullopt, false);
+    return ok_status();
 }
 
 Status Server::replace_addresses(const std::vector<ListenAddress> &addresses)
@@ -373,6 +438,30 @@ void Server::name_changed()
         c->name_changed();
         c->try_send_update();
     }
+}
+
+void Server::set_led_state(unsigned leds)
+{
+    leds_ = leds & 7;
+    for (auto &c : conns_) {
+        c->led_state_changed();
+        c->try_send_update();
+    }
+}
+
+void Server::bell()
+{
+    for (auto &c : conns_) {
+        c->bell();
+    }
+}
+
+bool Server::power_action(uint8_t code)
+{
+    if (code < QVNC_POWER_SHUTDOWN || code > QVNC_POWER_RESET || !ops_.power_control) {
+        return false;
+    }
+    return ops_.power_control(opaque_, static_cast<qvnc_power_action>(code));
 }
 
 // ---- passwords ------------------------------------------------------------

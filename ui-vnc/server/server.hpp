@@ -55,6 +55,11 @@ public:
     void mouse_set(int x, int y, bool visible);
     void set_pointer_absolute(bool absolute);
     void name_changed();
+    void set_led_state(unsigned leds);
+    unsigned led_state() const { return leds_; }
+    void bell();
+    // XVP: false answers XVP_FAIL.
+    bool power_action(uint8_t code);
     Status set_password(const std::string &password);
     Status expire_password(int64_t when);
     Status add_client(io::UniqueFd fd, bool skipauth);
@@ -105,6 +110,7 @@ private:
     void reap();
     void set_blank_surface();
     Status resolve_tls();
+    Status connect_reverse();
     Result<std::vector<std::unique_ptr<Listener>>> open_listeners(
         const std::vector<ListenAddress> &addresses, bool websocket);
 
@@ -132,6 +138,7 @@ private:
     int64_t last_refresh_us_ = 0;
     Cursor cursor_;
     bool pointer_absolute_ = true;
+    unsigned leds_ = 0;
 };
 
 } // namespace qvnc::vnc
