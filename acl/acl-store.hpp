@@ -67,12 +67,15 @@ public:
     // The editable list with this name: any authz-list object, including the
     // legacy lists.  authz-simple and authz-list-file are not editable, so
     // they give nullptr like a missing name ("acl: unknown list 'NAME'").
+    // The pointer is valid until the object is removed or replaced: use it
+    // for one command, never keep it.
     Acl *find_list(std::string_view name);
 
     // The list `name`, created with policy deny and no rules if missing
     // (`-vnc ...,acl`).  Should `name` belong to an object of another type,
     // that object is replaced by a deny-all list: a name meant for a list
-    // must never silently resolve to something else.
+    // must never silently resolve to something else.  Same validity as
+    // find_list().
     Acl &ensure_list(std::string_view name);
 
     // The access decision of object `id` for `identity`, resolved now.

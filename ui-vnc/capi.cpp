@@ -8,6 +8,11 @@
 #include "qvnc.h"
 #include "server.hpp"
 
+struct qvnc_console {
+    qvnc::Context *ctx;
+    std::shared_ptr<qvnc::vnc::Console> con;
+};
+
 // A display handle is the Server itself; the cast is confined to this file.
 struct qvnc_display;
 
@@ -268,6 +273,87 @@ QVNC_API void qvnc_display_bell(qvnc_display *display)
     capi_guard_void([&] {
         if (display) {
             server_of(display)->bell();
+        }
+    });
+}
+
+QVNC_API qvnc_console *qvnc_console_new(qvnc_context *ctx, const char *device_id, int head,
+                                        qvnc_error **err)
+{
+    return capi_guard(err, static_cast<qvnc_console *>(nullptr), [&]() -> qvnc_console * {
+        if (!ctx || !device_id) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing context or device id");
+            return nullptr;
+        }
+        auto con = ctx->impl.add_console(device_id, head);
+        if (!con) {
+            set_error(err, con.error());
+            return nullptr;
+        }
+        return std::make_unique<qvnc_console>(qvnc_console{&ctx->impl, std::move(con.value())}).release();
+    });
+}
+
+QVNC_API void qvnc_console_free(qvnc_console *console)
+{
+    capi_guard_void([&] {
+        std::unique_ptr<qvnc_console> owned(console);
+        if (owned) {
+            // The emulator's pixels go away with the console: displays still
+            // attached must not read them any more.
+            (void)owned->con->switch_surface(nullptr);
+            owned->ctx->remove_console(owned->con.get());
+        }
+    });
+}
+
+QVNC_API bool qvnc_console_switch_surface(qvnc_console *console, const qvnc_surface *surface,
+                                          qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!console) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing console");
+            return false;
+        }
+        return check(err, console->con->switch_surface(surface));
+    });
+}
+
+QVNC_API void qvnc_console_update(qvnc_console *console, int x, int y, int w, int h)
+{
+    capi_guard_void([&] {
+        if (console) {
+            console->con->update(x, y, w, h);
+        }
+    });
+}
+
+QVNC_API bool qvnc_console_set_cursor(qvnc_console *console, int width, int height, int hot_x,
+                                      int hot_y, const uint32_t *argb, qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!console) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing console");
+            return false;
+        }
+        return check(err, console->con->set_cursor(width, height, hot_x, hot_y, argb));
+    });
+}
+
+QVNC_API void qvnc_console_set_pointer_absolute(qvnc_console *console, bool absolute)
+{
+    capi_guard_void([&] {
+        if (console) {
+            console->con->set_pointer_absolute(absolute);
+        }
+    });
+}
+
+QVNC_API void qvnc_console_set_led_state(qvnc_console *console, unsigned leds)
+{
+    capi_guard_void([&] {
+        if (console) {
+            console->con->set_led_state(leds);
         }
     });
 }

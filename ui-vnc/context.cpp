@@ -36,6 +36,12 @@ Status Context::add_object(std::string_view text)
         return spec.take_error();
     }
     const std::string &type = spec->qom_type;
+    // Object ids share one namespace (QEMU's /objects container).
+    if (secrets_.contains(spec->id) || tls_creds_.find(spec->id) || acls_.contains(spec->id)) {
+        return make_error(ErrorCode::InvalidArg,
+                          "attempt to add duplicate property '%s' to object (type 'container')",
+                          spec->id.c_str());
+    }
     if (type == "secret") {
         return secrets_.add(*spec);
     }
@@ -83,6 +89,47 @@ void Context::close_display(vnc::Server *server)
 bool Context::authz_allowed(std::string_view id, std::string_view identity, std::string *why) const
 {
     return acls_.is_allowed(id, identity, why);
+}
+
+Result<std::shared_ptr<vnc::Console>> Context::add_console(const std::string &device_id, int head)
+{
+    if (device_id.empty() || head < 0) {
+        return make_error(ErrorCode::InvalidArg, "a console needs a device id and a head >= 0");
+    }
+    if (find_console(device_id, head)) {
+        return make_error(ErrorCode::InvalidArg, "Device %s (head %d) already has a console",
+                          device_id.c_str(), head);
+    }
+    auto con = std::make_shared<vnc::Console>(device_id, head);
+    consoles_.push_back(con);
+    return con;
+}
+
+void Context::remove_console(const vnc::Console *console)
+{
+    std::erase_if(consoles_, [console](const auto &c) { return c.get() == console; });
+}
+
+std::shared_ptr<vnc::Console> Context::find_console(std::string_view device_id, int head) const
+{
+    for (const auto &c : consoles_) {
+        if (c->device_id() == device_id && c->head() == head) {
+            return c;
+        }
+    }
+    return nullptr;
+}
+
+Error Context::console_lookup_error(std::string_view device_id, int head) const
+{
+    std::string id(device_id);
+    for (const auto &c : consoles_) {
+        if (c->device_id() == device_id) {
+            return make_error(ErrorCode::NotFound, "Device %s (head %d) is not bound to a QemuConsole",
+                              id.c_str(), head);
+        }
+    }
+    return make_error(ErrorCode::NotFound, "Device '%s' not found", id.c_str());
 }
 
 int Context::add_client_observer(ClientObserver fn)

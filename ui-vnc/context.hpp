@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "acl-store.hpp"
+#include "console.hpp"
 #include "error.hpp"
 #include "log.hpp"
 #include "qvnc-display.h"
@@ -56,6 +57,14 @@ public:
     void close_display(vnc::Server *server);
     vnc::Server *find_display(std::string_view id) const;
 
+    // Consoles the emulator registered (qvnc_console_new), by device id and
+    // head, for -vnc ...,display=ID,head=N.
+    Result<std::shared_ptr<vnc::Console>> add_console(const std::string &device_id, int head);
+    void remove_console(const vnc::Console *console);
+    std::shared_ptr<vnc::Console> find_console(std::string_view device_id, int head) const;
+    // QEMU's texts for a failed lookup.
+    Error console_lookup_error(std::string_view device_id, int head) const;
+
     // Observers of client lifecycle events (the monitor's VNC_* events).
     using ClientObserver =
         std::function<void(vnc::Server &, qvnc_client_event, const vnc::Connection &)>;
@@ -77,6 +86,7 @@ private:
     acl::AclStore acls_;
     std::list<std::unique_ptr<vnc::Server>> servers_;
     std::map<int, ClientObserver> observers_;
+    std::vector<std::shared_ptr<vnc::Console>> consoles_;
     int next_observer_ = 1;
 };
 

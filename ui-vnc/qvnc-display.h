@@ -177,6 +177,25 @@ QVNC_API void qvnc_display_bell(qvnc_display *display);
 QVNC_API void qvnc_display_set_pointer_absolute(qvnc_display *display,
                                                 bool absolute);
 
+/* ---- consoles ------------------------------------------------------------
+ * An emulator with several display devices registers each output as a
+ * console; `-vnc ...,display=DEVICE_ID,head=N` shows that console.  A display
+ * opened without display= has a private console, which the qvnc_display_*
+ * surface calls above drive.  Input still arrives through the display's ops. */
+typedef struct qvnc_console qvnc_console;
+
+QVNC_API qvnc_console *qvnc_console_new(qvnc_context *ctx, const char *device_id, int head,
+                                        qvnc_error **err);
+/* Displays still showing it get a blank surface; NULL accepted. */
+QVNC_API void qvnc_console_free(qvnc_console *console);
+QVNC_API bool qvnc_console_switch_surface(qvnc_console *console, const qvnc_surface *surface,
+                                          qvnc_error **err);
+QVNC_API void qvnc_console_update(qvnc_console *console, int x, int y, int w, int h);
+QVNC_API bool qvnc_console_set_cursor(qvnc_console *console, int width, int height, int hot_x,
+                                      int hot_y, const uint32_t *argb, qvnc_error **err);
+QVNC_API void qvnc_console_set_pointer_absolute(qvnc_console *console, bool absolute);
+QVNC_API void qvnc_console_set_led_state(qvnc_console *console, unsigned leds);
+
 #ifdef __cplusplus
 }
 #endif

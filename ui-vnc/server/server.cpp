@@ -20,14 +20,13 @@
 namespace qvnc::vnc {
 
 namespace {
-constexpr int kBlankWidth = 640, kBlankHeight = 480;
 // Damage reported within this window is coalesced into one refresh, so a
 // guest drawing a frame with many small updates costs one compare pass.
 constexpr int64_t kMinRefreshIntervalUs = 10 * 1000;
 
 // Options that parse but whose feature is not built yet: naming the option
 // beats silently serving without the security the user asked for.
-constexpr const char *kNotYet[] = {"key-delay-ms", "lock-key-sync", "display", "head"};
+constexpr const char *kNotYet[] = {"key-delay-ms", "lock-key-sync"};
 } // namespace
 
 Server::Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void *opaque)
@@ -38,11 +37,15 @@ Server::Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void
         std::memcpy(&ops_, ops, std::min(ops->struct_size, sizeof ops_));
     }
     ops_.struct_size = sizeof ops_;
-    set_blank_surface();
+    // A private console until start() binds display=ID,head=N.
+    console_ = std::make_shared<Console>("", 0);
+    console_->attach(this);
+    console_surface_changed();
 }
 
 Server::~Server()
 {
+    console_->detach(this);
     // Connections first: they call back into the server as they go.
     refresh_timer_.reset();
     reap_source_.reset();
@@ -89,6 +92,16 @@ Status Server::start()
                    : tls_creds_->type() == crypto::TlsCredsType::X509 ? TlsKind::X509
                                                                        : TlsKind::Anon;
     plan_ = plan_auth(config_.password || !config_.password_secret.empty(), config_.sasl, kind);
+    if (!config_.display.empty()) {
+        std::shared_ptr<Console> con = ctx_.find_console(config_.display, config_.head);
+        if (!con) {
+            return ctx_.console_lookup_error(config_.display, config_.head);
+        }
+        console_->detach(this);
+        console_ = std::move(con);
+        console_->attach(this);
+        console_surface_changed();
+    }
     if (config_.reverse) {
         return connect_reverse();
     }
@@ -301,53 +314,6 @@ void Server::log_client(qvnc_log_level lvl, const Connection &c, const std::stri
 
 // ---- surface and damage ---------------------------------------------------
 
-void Server::set_blank_surface()
-{
-    blank_.assign(static_cast<size_t>(kBlankWidth) * kBlankHeight * 4, 0);
-    SurfaceView v{kBlankWidth, kBlankHeight, kBlankWidth * 4, QVNC_FORMAT_X8R8G8B8, blank_.data()};
-    guest_ = v;
-    fb_.reset(guest_);
-    guest_dirty_ = DirtyMap(fb_.width(), fb_.height());
-    changed_ = DirtyMap(fb_.width(), fb_.height());
-}
-
-Status Server::switch_surface(const qvnc_surface *s)
-{
-    if (!s) {
-        set_blank_surface();
-    } else {
-        if (s->struct_size < sizeof(qvnc_surface) || s->width <= 0 || s->height <= 0 || !s->data) {
-            return make_error(ErrorCode::InvalidArg, "invalid surface");
-        }
-        if (!is_supported_surface_format(s->format)) {
-            return make_error(ErrorCode::InvalidArg, "unsupported surface format 0x%08x", s->format);
-        }
-        int bpp = (s->format >> 24) / 8;
-        if (s->stride < s->width * bpp) {
-            return make_error(ErrorCode::InvalidArg, "surface stride %d too small for width %d",
-                              s->stride, s->width);
-        }
-        blank_.clear();
-        guest_ = SurfaceView{s->width, s->height, s->stride, s->format,
-                             static_cast<const uint8_t *>(s->data)};
-        // CVE-2017-2633: the copy is clamped to the VNC maximum size.
-        fb_.reset(guest_);
-        guest_dirty_ = DirtyMap(fb_.width(), fb_.height());
-        changed_ = DirtyMap(fb_.width(), fb_.height());
-    }
-    for (auto &c : conns_) {
-        c->surface_changed();
-        c->try_send_update();
-    }
-    return ok_status();
-}
-
-void Server::update(int x, int y, int w, int h)
-{
-    guest_dirty_.mark(x, y, w, h);
-    schedule_refresh();
-}
-
 void Server::schedule_refresh()
 {
     if (refresh_timer_) {
@@ -387,7 +353,7 @@ void Server::pull_damage()
         return;
     }
     changed_.clear();
-    fb_.refresh_from(guest_, guest_dirty_, changed_);
+    fb_.refresh_from(console_->surface(), guest_dirty_, changed_);
     guest_dirty_.clear();
     if (!changed_.any()) {
         return;
@@ -397,54 +363,16 @@ void Server::pull_damage()
     }
 }
 
-Status Server::set_cursor(int w, int h, int hot_x, int hot_y, const uint32_t *argb)
-{
-    if (w <= 0 || h <= 0 || w > 256 || h > 256 || !argb) {
-        return make_error(ErrorCode::InvalidArg, "invalid cursor %dx%d", w, h);
-    }
-    cursor_.width = w;
-    cursor_.height = h;
-    cursor_.hot_x = std::clamp(hot_x, 0, w - 1);
-    cursor_.hot_y = std::clamp(hot_y, 0, h - 1);
-    cursor_.argb.assign(argb, argb + static_cast<size_t>(w) * h);
-    for (auto &c : conns_) {
-        c->cursor_changed();
-        c->try_send_update();
-    }
-    return ok_status();
-}
-
 void Server::mouse_set(int, int, bool)
 {
     // Clients draw the cursor locally at their own pointer; QEMU's server
     // ignores guest pointer moves too (no PointerPos pseudo-encoding).
 }
 
-void Server::set_pointer_absolute(bool absolute)
-{
-    if (pointer_absolute_ == absolute) {
-        return;
-    }
-    pointer_absolute_ = absolute;
-    for (auto &c : conns_) {
-        c->pointer_mode_changed();
-        c->try_send_update();
-    }
-}
-
 void Server::name_changed()
 {
     for (auto &c : conns_) {
         c->name_changed();
-        c->try_send_update();
-    }
-}
-
-void Server::set_led_state(unsigned leds)
-{
-    leds_ = leds & 7;
-    for (auto &c : conns_) {
-        c->led_state_changed();
         c->try_send_update();
     }
 }

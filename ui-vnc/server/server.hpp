@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "auth-plan.hpp"
+#include "console.hpp"
 #include "cursor.hpp"
 #include "dirty-map.hpp"
 #include "listener.hpp"
@@ -31,7 +32,7 @@ namespace qvnc::vnc {
 
 class Connection;
 
-class Server {
+class Server final : public ConsoleListener {
 public:
     Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void *opaque);
     ~Server();
@@ -56,7 +57,7 @@ public:
     void set_pointer_absolute(bool absolute);
     void name_changed();
     void set_led_state(unsigned leds);
-    unsigned led_state() const { return leds_; }
+    unsigned led_state() const { return console_->leds(); }
     void bell();
     // XVP: false answers XVP_FAIL.
     bool power_action(uint8_t code);
@@ -82,8 +83,9 @@ public:
     const ServerFramebuffer &framebuffer() const { return fb_; }
     int width() const { return fb_.width(); }
     int height() const { return fb_.height(); }
-    const Cursor &cursor() const { return cursor_; }
-    bool pointer_absolute() const { return pointer_absolute_; }
+    const Cursor &cursor() const { return console_->cursor(); }
+    bool pointer_absolute() const { return console_->pointer_absolute(); }
+    Console &console() { return *console_; }
     std::string desktop_name() const;
     void reap_later();
     // Brings the server copy up to date with the guest (ServerInit of a new
@@ -108,7 +110,12 @@ private:
     void schedule_refresh();
     void refresh();
     void reap();
-    void set_blank_surface();
+    // ConsoleListener (server-console.cpp)
+    void console_surface_changed() override;
+    void console_damage(int x, int y, int w, int h) override;
+    void console_cursor_changed() override;
+    void console_pointer_mode_changed() override;
+    void console_leds_changed() override;
     Status resolve_tls();
     Status connect_reverse();
     Result<std::vector<std::unique_ptr<Listener>>> open_listeners(
@@ -129,16 +136,12 @@ private:
     std::optional<std::string> password_;
     int64_t expires_ = -1;
 
-    SurfaceView guest_{};
-    std::vector<uint8_t> blank_; // the surface shown before the emulator sets one
+    std::shared_ptr<Console> console_;
     ServerFramebuffer fb_;
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
     io::SourceHandle refresh_timer_;
     int64_t last_refresh_us_ = 0;
-    Cursor cursor_;
-    bool pointer_absolute_ = true;
-    unsigned leds_ = 0;
 };
 
 } // namespace qvnc::vnc

@@ -1,0 +1,199 @@
+#include "dirty-map.hpp"
+
+#include <algorithm>
+#include <bit>
+
+namespace qvnc::vnc {
+
+namespace {
+
+constexpr int kWordBits = 64;
+
+// The bits of word w that fall in blocks [b0, b1).
+uint64_t range_mask(int w, int b0, int b1)
+{
+    const int lo = std::max(b0 - w * kWordBits, 0);
+    const int hi = std::min(b1 - w * kWordBits, kWordBits);
+    if (hi <= lo) {
+        return 0;
+    }
+    const uint64_t below_hi = hi == kWordBits ? ~uint64_t{0} : (uint64_t{1} << hi) - 1;
+    return below_hi & ~((uint64_t{1} << lo) - 1);
+}
+
+int clamp_dim(int v, int max)
+{
+    return std::clamp(v, 0, max);
+}
+
+} // namespace
+
+DirtyMap::DirtyMap(int width, int height)
+    : width_(clamp_dim(width, kVncMaxWidth)), height_(clamp_dim(height, kVncMaxHeight)),
+      blocks_((width_ + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit),
+      words_((blocks_ + kWordBits - 1) / kWordBits),
+      bits_(static_cast<size_t>(words_) * static_cast<size_t>(height_), 0)
+{
+}
+
+void DirtyMap::set_range(int y, int b0, int b1)
+{
+    uint64_t *r = row(y);
+    for (int w = b0 / kWordBits; w * kWordBits < b1; w++) {
+        r[w] |= range_mask(w, b0, b1);
+    }
+}
+
+void DirtyMap::clear_range(int y, int b0, int b1)
+{
+    uint64_t *r = row(y);
+    for (int w = b0 / kWordBits; w * kWordBits < b1; w++) {
+        r[w] &= ~range_mask(w, b0, b1);
+    }
+}
+
+bool DirtyMap::all_set(int y, int b0, int b1) const
+{
+    const uint64_t *r = row(y);
+    for (int w = b0 / kWordBits; w * kWordBits < b1; w++) {
+        const uint64_t m = range_mask(w, b0, b1);
+        if ((r[w] & m) != m) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int DirtyMap::find_set(int y, int from, int to) const
+{
+    const uint64_t *r = row(y);
+    for (int w = from / kWordBits; w * kWordBits < to; w++) {
+        const uint64_t bits = r[w] & range_mask(w, from, to);
+        if (bits != 0) {
+            return w * kWordBits + std::countr_zero(bits);
+        }
+    }
+    return to;
+}
+
+int DirtyMap::find_clear(int y, int from, int to) const
+{
+    const uint64_t *r = row(y);
+    for (int w = from / kWordBits; w * kWordBits < to; w++) {
+        const uint64_t bits = ~r[w] & range_mask(w, from, to);
+        if (bits != 0) {
+            return w * kWordBits + std::countr_zero(bits);
+        }
+    }
+    return to;
+}
+
+void DirtyMap::mark(int x, int y, int w, int h)
+{
+    const Rect r = intersect(Rect{x, y, w, h}, Rect{0, 0, width_, height_});
+    if (r.empty()) {
+        return;
+    }
+    const int b0 = r.x / kDirtyPixelsPerBit;
+    const int b1 = (r.right() + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit;
+    for (int row_y = r.y; row_y < r.bottom(); row_y++) {
+        set_range(row_y, b0, b1);
+    }
+}
+
+void DirtyMap::mark_all()
+{
+    for (int y = 0; y < height_; y++) {
+        set_range(y, 0, blocks_);
+    }
+}
+
+void DirtyMap::clear()
+{
+    std::fill(bits_.begin(), bits_.end(), 0);
+}
+
+bool DirtyMap::any() const
+{
+    return std::any_of(bits_.begin(), bits_.end(), [](uint64_t w) { return w != 0; });
+}
+
+void DirtyMap::merge(const DirtyMap &other)
+{
+    const int rows = std::min(height_, other.height_);
+    const int blocks = std::min(blocks_, other.blocks_);
+    const int words = (blocks + kWordBits - 1) / kWordBits;
+    for (int y = 0; y < rows; y++) {
+        uint64_t *dst = row(y);
+        const uint64_t *src = other.row(y);
+        for (int w = 0; w < words; w++) {
+            // Masked so a wider map cannot set bits past our last block.
+            dst[w] |= src[w] & range_mask(w, 0, blocks);
+        }
+    }
+}
+
+std::vector<Rect> DirtyMap::take_rects(const Rect &clip)
+{
+    std::vector<Rect> out;
+    const Rect c = intersect(clip, Rect{0, 0, width_, height_});
+    if (c.empty()) {
+        return out;
+    }
+    const int lo = c.x / kDirtyPixelsPerBit;
+    const int hi = (c.right() + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit;
+    // Edge blocks that stick out of clip must survive: remember them and
+    // put them back after the sweep, which clears whole blocks.
+    const bool partial_lo = lo * kDirtyPixelsPerBit < c.x;
+    const bool partial_hi = std::min(hi * kDirtyPixelsPerBit, width_) > c.right();
+    std::vector<uint8_t> kept;
+    if (partial_lo || partial_hi) {
+        kept.resize(static_cast<size_t>(c.h));
+        for (int i = 0; i < c.h; i++) {
+            kept[i] = static_cast<uint8_t>((partial_lo && test_block(lo, c.y + i) ? 1 : 0) |
+                                           (partial_hi && test_block(hi - 1, c.y + i) ? 2 : 0));
+        }
+    }
+
+    for (int y = c.y; y < c.bottom(); y++) {
+        int b = lo;
+        while ((b = find_set(y, b, hi)) < hi) {
+            const int end = find_clear(y, b, hi);
+            clear_range(y, b, end);
+            int h = 1;
+            while (y + h < c.bottom() && all_set(y + h, b, end)) {
+                clear_range(y + h, b, end);
+                h++;
+            }
+            const int x0 = std::max(b * kDirtyPixelsPerBit, c.x);
+            const int x1 = std::min(end * kDirtyPixelsPerBit, c.right());
+            out.push_back(Rect{x0, y, x1 - x0, h});
+            b = end;
+        }
+    }
+
+    for (size_t i = 0; i < kept.size(); i++) {
+        const int y = c.y + static_cast<int>(i);
+        if (kept[i] & 1) set_range(y, lo, lo + 1);
+        if (kept[i] & 2) set_range(y, hi - 1, hi);
+    }
+    return out;
+}
+
+bool DirtyMap::test_block(int block, int y) const
+{
+    if (block < 0 || block >= blocks_ || y < 0 || y >= height_) {
+        return false;
+    }
+    return (row(y)[block / kWordBits] >> (block % kWordBits)) & 1;
+}
+
+std::span<const uint64_t> DirtyMap::row_bits(int y) const
+{
+    if (y < 0 || y >= height_) {
+        return {};
+    }
+    return {row(y), static_cast<size_t>(words_)};
+}
+
+} // namespace qvnc::vnc

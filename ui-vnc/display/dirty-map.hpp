@@ -1,0 +1,73 @@
+// Damage tracking at QEMU's granularity: one bit per 16-pixel horizontal
+// block, one bitmap row per framebuffer row (QEMU's VNC_DIRTY_PIXELS_PER_BIT
+// bitmaps).  Used for the emulator's damage, for the blocks that really
+// changed after the compare-copy, and per client for what it has not seen.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "rect.hpp"
+
+namespace qvnc::vnc {
+
+inline constexpr int kDirtyPixelsPerBit = 16;
+// QEMU 9.1's VNC_MAX_WIDTH/HEIGHT.  Larger surfaces are clipped to this
+// (CVE-2017-2633: a guest resolution beyond the bitmap overran it).
+inline constexpr int kVncMaxWidth = 5120;
+inline constexpr int kVncMaxHeight = 2160;
+
+class DirtyMap {
+public:
+    // Dimensions are clamped to [0, kVncMaxWidth] x [0, kVncMaxHeight].
+    explicit DirtyMap(int width = 0, int height = 0);
+
+    int width() const { return width_; }
+    int height() const { return height_; }
+    int blocks_per_row() const { return blocks_; }
+
+    // Marks the blocks touched by the rectangle, clipped to the map: x is
+    // rounded down to a block boundary and the width up.  Any values are
+    // safe (negative, huge, overflowing).
+    void mark(int x, int y, int w, int h);
+    void mark(const Rect &r) { mark(r.x, r.y, r.w, r.h); }
+    void mark_all();
+    void clear();
+    bool any() const;
+    // ORs in other's damage where the two maps overlap.
+    void merge(const DirtyMap &other);
+
+    // Removes and returns the damage inside clip as few rectangles:
+    // consecutive dirty blocks of a row form one span, and the span grows
+    // downwards while the next rows have all of its blocks dirty (the
+    // merging QEMU's find_and_clear_dirty_height does, without its habit of
+    // also taking rows that are only partly dirty).  Rectangles are clipped
+    // to clip and to the map, in top-to-bottom, left-to-right order.  A block
+    // only partly inside clip is reported (its inside part) but stays
+    // dirty, so the damage outside clip is not lost.
+    [[nodiscard]] std::vector<Rect> take_rects(const Rect &clip);
+
+    bool test_block(int block, int y) const;
+    // One row's bits, block b at bit b % 64 of word b / 64; bits past
+    // blocks_per_row() are always zero.
+    std::span<const uint64_t> row_bits(int y) const;
+
+private:
+    uint64_t *row(int y) { return bits_.data() + static_cast<size_t>(y) * words_; }
+    const uint64_t *row(int y) const { return bits_.data() + static_cast<size_t>(y) * words_; }
+    void set_range(int y, int b0, int b1);
+    void clear_range(int y, int b0, int b1);
+    bool all_set(int y, int b0, int b1) const;
+    // First set (or clear) block in [from, to) of row y, or `to`.
+    int find_set(int y, int from, int to) const;
+    int find_clear(int y, int from, int to) const;
+
+    int width_ = 0;
+    int height_ = 0;
+    int blocks_ = 0;
+    int words_ = 0;
+    std::vector<uint64_t> bits_;
+};
+
+} // namespace qvnc::vnc

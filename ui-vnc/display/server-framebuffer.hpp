@@ -1,0 +1,57 @@
+// The server's own copy of the emulator's surface (QEMU's vd->server).
+// Encoders read only this copy, and comparing the emulator's damaged blocks
+// against it turns "the guest says it drew here" into "these pixels really
+// changed", which is what clients are sent.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dirty-map.hpp"
+#include "surface.hpp"
+
+namespace qvnc::vnc {
+
+class ServerFramebuffer {
+public:
+    ServerFramebuffer() = default;
+
+    // Reallocates for a new emulator surface and copies its pixels.  The
+    // format is kept as is; the size is clamped to kVncMaxWidth x
+    // kVncMaxHeight.  Because the copy starts out equal to the guest, the
+    // caller must mark every client's map dirty itself: refresh_from() will
+    // find no difference.  A surface with no pixels, no data or a format
+    // whose pixel size is not a whole number of bytes gives an empty (0x0)
+    // framebuffer.
+    void reset(const SurfaceView &guest);
+
+    // For every block dirty in guest_dirty, compares the guest's pixels with
+    // the copy; differing blocks are copied and marked in `changed`.  Returns
+    // whether any block changed.  Reads of the guest never go past
+    // min(guest.stride, guest.width * Bpp) in a row or guest.height rows,
+    // however the guest and the copy differ in size (CVE-2015-5225).  A guest
+    // in another format than the copy is not compared at all (false): the
+    // caller must reset() first.
+    bool refresh_from(const SurfaceView &guest, const DirtyMap &guest_dirty, DirtyMap &changed);
+
+    int width() const { return width_; }
+    int height() const { return height_; }
+    int stride() const { return stride_; }
+    uint32_t format() const { return format_; }
+    int bytes_per_pixel() const { return bytes_pp_; }
+    bool empty() const { return width_ == 0 || height_ == 0; }
+    // Row y (0 <= y < height()) of the copy.
+    const uint8_t *row(int y) const { return pixels_.data() + static_cast<size_t>(y) * stride_; }
+    // The copy as a surface, e.g. for encoders; valid until the next reset().
+    SurfaceView view() const;
+
+private:
+    int width_ = 0;
+    int height_ = 0;
+    int stride_ = 0;
+    int bytes_pp_ = 0;
+    uint32_t format_ = 0;
+    std::vector<uint8_t> pixels_;
+};
+
+} // namespace qvnc::vnc

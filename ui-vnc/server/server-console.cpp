@@ -1,0 +1,75 @@
+// The emulator-facing half of Server: the console it shows and the damage
+// path into the server-side copy.
+#include "connection.hpp"
+#include "server.hpp"
+
+namespace qvnc::vnc {
+
+Status Server::switch_surface(const qvnc_surface *surface)
+{
+    return console_->switch_surface(surface);
+}
+
+void Server::update(int x, int y, int w, int h)
+{
+    console_->update(x, y, w, h);
+}
+
+Status Server::set_cursor(int w, int h, int hot_x, int hot_y, const uint32_t *argb)
+{
+    return console_->set_cursor(w, h, hot_x, hot_y, argb);
+}
+
+void Server::set_pointer_absolute(bool absolute)
+{
+    console_->set_pointer_absolute(absolute);
+}
+
+void Server::set_led_state(unsigned leds)
+{
+    console_->set_led_state(leds);
+}
+
+void Server::console_surface_changed()
+{
+    // CVE-2017-2633: the copy is clamped to the VNC maximum size.
+    fb_.reset(console_->surface());
+    guest_dirty_ = DirtyMap(fb_.width(), fb_.height());
+    changed_ = DirtyMap(fb_.width(), fb_.height());
+    for (auto &c : conns_) {
+        c->surface_changed();
+        c->try_send_update();
+    }
+}
+
+void Server::console_damage(int x, int y, int w, int h)
+{
+    guest_dirty_.mark(x, y, w, h);
+    schedule_refresh();
+}
+
+void Server::console_cursor_changed()
+{
+    for (auto &c : conns_) {
+        c->cursor_changed();
+        c->try_send_update();
+    }
+}
+
+void Server::console_pointer_mode_changed()
+{
+    for (auto &c : conns_) {
+        c->pointer_mode_changed();
+        c->try_send_update();
+    }
+}
+
+void Server::console_leds_changed()
+{
+    for (auto &c : conns_) {
+        c->led_state_changed();
+        c->try_send_update();
+    }
+}
+
+} // namespace qvnc::vnc
