@@ -180,6 +180,23 @@ std::vector<Rect> DirtyMap::take_rects(const Rect &clip)
     return out;
 }
 
+bool DirtyMap::any_in(const Rect &r) const
+{
+    Rect c = intersect(r, Rect{0, 0, width_, height_});
+    if (c.empty()) {
+        return false;
+    }
+    int b0 = c.x / kDirtyPixelsPerBit, b1 = (c.right() - 1) / kDirtyPixelsPerBit;
+    for (int y = c.y; y < c.bottom(); y++) {
+        for (int b = b0; b <= b1; b++) {
+            if (test_block(b, y)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 bool DirtyMap::test_block(int block, int y) const
 {
     if (block < 0 || block >= blocks_ || y < 0 || y >= height_) {

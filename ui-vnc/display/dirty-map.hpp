@@ -49,6 +49,8 @@ public:
     [[nodiscard]] std::vector<Rect> take_rects(const Rect &clip);
 
     bool test_block(int block, int y) const;
+    // Whether any block touching `r` is dirty.
+    bool any_in(const Rect &r) const;
     // One row's bits, block b at bit b % 64 of word b / 64; bits past
     // blocks_per_row() are always zero.
     std::span<const uint64_t> row_bits(int y) const;

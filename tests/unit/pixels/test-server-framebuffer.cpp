@@ -1,0 +1,290 @@
+// ServerFramebuffer: the compare-copy refresh and its read bounds.  Guest
+// surfaces that must not be over-read end exactly at a PROT_NONE page, so
+// reading one byte too far crashes the test (CVE-2015-5225).
+#include <cstring>
+#include <vector>
+
+#include <pixman.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dirty-map.hpp"
+#include "server-framebuffer.hpp"
+#include "surface.hpp"
+
+// Last: cmocka defines a fail() macro that clashes with <ios>.
+#include "cmocka.hpp"
+
+using namespace qvnc::vnc;
+
+namespace {
+
+// `size` writable bytes followed directly by an inaccessible page.
+class GuardedBuffer {
+public:
+    explicit GuardedBuffer(size_t size) : size_(size)
+    {
+        const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+        map_len_ = (size + page - 1) / page * page + page;
+        void *p = mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        assert_true(p != MAP_FAILED);
+        base_ = static_cast<uint8_t *>(p);
+        assert_int_equal(mprotect(base_ + map_len_ - page, page, PROT_NONE), 0);
+        data_ = base_ + map_len_ - page - size;
+    }
+    ~GuardedBuffer() { munmap(base_, map_len_); }
+    GuardedBuffer(const GuardedBuffer &) = delete;
+    GuardedBuffer &operator=(const GuardedBuffer &) = delete;
+
+    uint8_t *data() { return data_; }
+    size_t size() const { return size_; }
+
+private:
+    uint8_t *base_ = nullptr;
+    uint8_t *data_ = nullptr;
+    size_t map_len_ = 0;
+    size_t size_ = 0;
+};
+
+void put32(uint8_t *row, int x, uint32_t v)
+{
+    std::memcpy(row + 4 * x, &v, 4);
+}
+
+uint32_t get32(const uint8_t *row, int x)
+{
+    uint32_t v;
+    std::memcpy(&v, row + 4 * x, 4);
+    return v;
+}
+
+void fill_pattern(uint8_t *data, int w, int h, int stride, uint32_t seed)
+{
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            put32(data + static_cast<size_t>(y) * stride, x, seed ^ static_cast<uint32_t>(y * 7919 + x * 31));
+        }
+    }
+}
+
+int count_blocks(const DirtyMap &m)
+{
+    int n = 0;
+    for (int y = 0; y < m.height(); y++)
+        for (int b = 0; b < m.blocks_per_row(); b++) n += m.test_block(b, y);
+    return n;
+}
+
+void test_reset_copies(void **)
+{
+    const int w = 40, h = 10, stride = w * 4 + 12;
+    std::vector<uint8_t> guest(static_cast<size_t>(stride) * h, 0xee);
+    fill_pattern(guest.data(), w, h, stride, 0x1000);
+    ServerFramebuffer fb;
+    assert_true(fb.empty());
+    fb.reset(SurfaceView{w, h, stride, PIXMAN_x8r8g8b8, guest.data()});
+    assert_false(fb.empty());
+    assert_int_equal(fb.width(), w);
+    assert_int_equal(fb.height(), h);
+    assert_int_equal(fb.format(), PIXMAN_x8r8g8b8);
+    assert_int_equal(fb.bytes_per_pixel(), 4);
+    assert_int_equal(fb.stride(), 48 * 4); // padded to whole blocks
+    for (int y = 0; y < h; y++) {
+        assert_memory_equal(fb.row(y), guest.data() + static_cast<size_t>(y) * stride, w * 4);
+        // The guest's padding bytes are not copied.
+        for (int i = w * 4; i < fb.stride(); i++) assert_int_equal(fb.row(y)[i], 0);
+    }
+    const SurfaceView v = fb.view();
+    assert_int_equal(v.width, w);
+    assert_int_equal(v.stride, fb.stride());
+    assert_ptr_equal(v.data, fb.row(0));
+}
+
+void test_refresh_marks_real_changes(void **)
+{
+    const int w = 40, h = 10, stride = w * 4;
+    std::vector<uint8_t> guest(static_cast<size_t>(stride) * h);
+    fill_pattern(guest.data(), w, h, stride, 0x2000);
+    const SurfaceView gv{w, h, stride, PIXMAN_x8r8g8b8, guest.data()};
+    ServerFramebuffer fb;
+    fb.reset(gv);
+
+    DirtyMap guest_dirty(w, h), changed(w, h);
+    guest_dirty.mark_all();
+    assert_false(fb.refresh_from(gv, guest_dirty, changed)); // nothing differs
+    assert_false(changed.any());
+
+    put32(guest.data() + 3 * stride, 5, 0xdeadbeef);
+    put32(guest.data() + 7 * stride, 33, 0xcafef00d);
+    put32(guest.data() + 2 * stride, 20, 0x12345678); // drawn but not reported
+    guest_dirty.clear();
+    guest_dirty.mark(0, 3, 8, 1);
+    guest_dirty.mark(30, 5, 10, 5);
+    assert_true(fb.refresh_from(gv, guest_dirty, changed));
+    assert_int_equal(count_blocks(changed), 2);
+    assert_true(changed.test_block(0, 3));
+    assert_true(changed.test_block(2, 7));
+    assert_int_equal(get32(fb.row(3), 5), 0xdeadbeef);
+    assert_int_equal(get32(fb.row(7), 33), 0xcafef00d);
+    assert_int_not_equal(get32(fb.row(2), 20), 0x12345678);
+
+    changed.clear();
+    assert_false(fb.refresh_from(gv, guest_dirty, changed));
+    assert_false(changed.any());
+
+    // A smaller `changed` map is clipped, not overrun.
+    DirtyMap small(16, 2);
+    put32(guest.data() + 1 * stride, 39, 1);
+    put32(guest.data() + 0 * stride, 0, 1);
+    guest_dirty.mark_all();
+    assert_true(fb.refresh_from(gv, guest_dirty, small));
+    assert_int_equal(count_blocks(small), 1);
+}
+
+void test_larger_stride_tight_buffer(void **)
+{
+    // Rows padded to a larger stride; the last row has no padding and ends
+    // at the guard page.
+    const int w = 37, h = 6, stride = w * 4 + 20;
+    GuardedBuffer buf(static_cast<size_t>(stride) * (h - 1) + w * 4);
+    std::memset(buf.data(), 0xab, buf.size());
+    fill_pattern(buf.data(), w, h, stride, 0x3000);
+    const SurfaceView gv{w, h, stride, PIXMAN_a8b8g8r8, buf.data()};
+    ServerFramebuffer fb;
+    fb.reset(gv);
+    DirtyMap gd(w, h), changed(w, h);
+    put32(buf.data() + static_cast<size_t>(h - 1) * stride, w - 1, 0x55555555);
+    gd.mark_all();
+    assert_true(fb.refresh_from(gv, gd, changed));
+    assert_int_equal(count_blocks(changed), 1);
+    assert_true(changed.test_block(2, h - 1));
+    assert_int_equal(get32(fb.row(h - 1), w - 1), 0x55555555);
+}
+
+void test_guest_narrower_than_copy(void **)
+{
+    const int w = 64, h = 8;
+    std::vector<uint8_t> wide(static_cast<size_t>(w) * 4 * h);
+    fill_pattern(wide.data(), w, h, w * 4, 0x4000);
+    ServerFramebuffer fb;
+    fb.reset(SurfaceView{w, h, w * 4, PIXMAN_x8r8g8b8, wide.data()});
+
+    // Same format, 40 pixels wide, packed tightly against the guard page.
+    const int nw = 40;
+    GuardedBuffer narrow(static_cast<size_t>(nw) * 4 * h);
+    fill_pattern(narrow.data(), nw, h, nw * 4, 0x5000);
+    const SurfaceView gv{nw, h, nw * 4, PIXMAN_x8r8g8b8, narrow.data()};
+    DirtyMap gd(w, h), changed(w, h);
+    gd.mark_all();
+    assert_true(fb.refresh_from(gv, gd, changed));
+    for (int y = 0; y < h; y++) {
+        assert_memory_equal(fb.row(y), narrow.data() + static_cast<size_t>(y) * nw * 4, nw * 4);
+        // Beyond the guest's width the copy keeps its old pixels.
+        assert_memory_equal(fb.row(y) + nw * 4, wide.data() + static_cast<size_t>(y) * w * 4 + nw * 4,
+                            (w - nw) * 4);
+        assert_true(changed.test_block(2, y));
+        assert_false(changed.test_block(3, y));
+    }
+}
+
+void test_stride_smaller_than_width(void **)
+{
+    // A malformed surface: the stride covers only 16 of the 32 pixels.
+    const int w = 32, h = 4, stride = 16 * 4;
+    GuardedBuffer buf(static_cast<size_t>(stride) * h);
+    fill_pattern(buf.data(), 16, h, stride, 0x6000);
+    const SurfaceView gv{w, h, stride, PIXMAN_x8r8g8b8, buf.data()};
+    ServerFramebuffer fb;
+    fb.reset(gv);
+    assert_int_equal(fb.width(), w);
+    DirtyMap gd(w, h), changed(w, h);
+    put32(buf.data() + static_cast<size_t>(h - 1) * stride, 15, 0x77777777);
+    gd.mark_all();
+    assert_true(fb.refresh_from(gv, gd, changed));
+    assert_int_equal(count_blocks(changed), 1);
+    assert_true(changed.test_block(0, h - 1));
+}
+
+void test_guest_shorter_than_copy(void **)
+{
+    const int w = 16, h = 8;
+    std::vector<uint8_t> full(static_cast<size_t>(w) * 4 * h, 0);
+    ServerFramebuffer fb;
+    fb.reset(SurfaceView{w, h, w * 4, PIXMAN_x8r8g8b8, full.data()});
+    GuardedBuffer shortbuf(static_cast<size_t>(w) * 4 * 3);
+    std::memset(shortbuf.data(), 0x11, shortbuf.size());
+    DirtyMap gd(w, h), changed(w, h);
+    gd.mark_all();
+    assert_true(fb.refresh_from(SurfaceView{w, 3, w * 4, PIXMAN_x8r8g8b8, shortbuf.data()}, gd, changed));
+    assert_int_equal(count_blocks(changed), 3);
+    assert_int_equal(fb.row(3)[0], 0);
+}
+
+void test_clamped_to_vnc_max(void **)
+{
+    // 16 bpp keeps the buffer small; 10 extra columns and 1 extra row.
+    const int w = kVncMaxWidth + 10, h = kVncMaxHeight + 1, stride = w * 2;
+    GuardedBuffer buf(static_cast<size_t>(stride) * h);
+    std::memset(buf.data(), 0, buf.size());
+    const SurfaceView gv{w, h, stride, PIXMAN_r5g6b5, buf.data()};
+    ServerFramebuffer fb;
+    fb.reset(gv);
+    assert_int_equal(fb.width(), kVncMaxWidth);
+    assert_int_equal(fb.height(), kVncMaxHeight);
+    assert_int_equal(fb.stride(), kVncMaxWidth * 2);
+    assert_int_equal(fb.bytes_per_pixel(), 2);
+
+    DirtyMap gd(w, h), changed(w, h);
+    assert_int_equal(gd.width(), kVncMaxWidth);
+    uint8_t *last = buf.data() + static_cast<size_t>(kVncMaxHeight - 1) * stride;
+    last[2 * (kVncMaxWidth - 1)] = 0xff;                 // inside: changes
+    last[2 * (kVncMaxWidth + 5)] = 0xff;                 // beyond the width
+    buf.data()[static_cast<size_t>(kVncMaxHeight) * stride] = 0xff; // beyond the height
+    gd.mark_all();
+    assert_true(fb.refresh_from(gv, gd, changed));
+    assert_int_equal(count_blocks(changed), 1);
+    assert_true(changed.test_block(kVncMaxWidth / 16 - 1, kVncMaxHeight - 1));
+}
+
+void test_unusable_inputs(void **)
+{
+    std::vector<uint8_t> px(16 * 4 * 4, 0);
+    ServerFramebuffer fb;
+    fb.reset(SurfaceView{16, 4, 64, PIXMAN_x8r8g8b8, px.data()});
+    DirtyMap gd(16, 4), changed(16, 4);
+    gd.mark_all();
+    px[0] = 1;
+    // Another format: the caller must reset() first.
+    assert_false(fb.refresh_from(SurfaceView{16, 4, 64, PIXMAN_a8r8g8b8, px.data()}, gd, changed));
+    assert_false(fb.refresh_from(SurfaceView{16, 4, 64, PIXMAN_x8r8g8b8, nullptr}, gd, changed));
+    assert_false(fb.refresh_from(SurfaceView{16, 4, 0, PIXMAN_x8r8g8b8, px.data()}, gd, changed));
+    assert_false(fb.refresh_from(SurfaceView{16, 4, -64, PIXMAN_x8r8g8b8, px.data()}, gd, changed));
+    assert_false(changed.any());
+    assert_true(fb.refresh_from(SurfaceView{16, 4, 64, PIXMAN_x8r8g8b8, px.data()}, gd, changed));
+
+    fb.reset(SurfaceView{0, 4, 64, PIXMAN_x8r8g8b8, px.data()});
+    assert_true(fb.empty());
+    fb.reset(SurfaceView{16, 4, 64, PIXMAN_x8r8g8b8, nullptr});
+    assert_true(fb.empty());
+    fb.reset(SurfaceView{16, 4, 64, 0, px.data()});
+    assert_true(fb.empty());
+    assert_false(fb.refresh_from(SurfaceView{16, 4, 64, 0, px.data()}, gd, changed));
+    assert_true(fb.view().data == nullptr);
+}
+
+} // namespace
+
+int main()
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reset_copies),
+        cmocka_unit_test(test_refresh_marks_real_changes),
+        cmocka_unit_test(test_larger_stride_tight_buffer),
+        cmocka_unit_test(test_guest_narrower_than_copy),
+        cmocka_unit_test(test_stride_smaller_than_width),
+        cmocka_unit_test(test_guest_shorter_than_copy),
+        cmocka_unit_test(test_clamped_to_vnc_max),
+        cmocka_unit_test(test_unusable_inputs),
+    };
+    return cmocka_run_group_tests_name("pixels/server-framebuffer", tests, nullptr, nullptr);
+}
