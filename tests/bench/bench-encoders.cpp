@@ -1,0 +1,181 @@
+// Encoder micro-benchmark over the shared VFR workloads.
+//
+//   bench-encoders FRAMES_GENERATOR [WORKLOAD...]
+//
+// Runs the generator (shared/bench/frames.c) to make each workload's .vfr
+// file in a temporary directory, replays one loop of it into a server
+// framebuffer and encodes exactly the damage rectangles of every frame with
+// each encoder, one encoder instance per run (persistent zlib state as on a
+// connection).  Only encode() is timed.  Reports input MB/s (4 bytes per
+// damaged pixel) and compression ratio, each also relative to Raw.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <pixman.h>
+
+#include "byte-buffer.hpp"
+#include "dirty-map.hpp"
+#include "encoder.hpp"
+#include "pixel-convert.hpp"
+#include "server-framebuffer.hpp"
+
+// vfr.h is C11; its one C-only construct:
+#define _Static_assert static_assert
+extern "C" {
+#include "vfr.h"
+}
+#undef _Static_assert
+
+using namespace qvnc;
+using namespace qvnc::vnc;
+
+namespace {
+
+struct Mapped {
+    const uint8_t *map = nullptr;
+    size_t size = 0;
+    ~Mapped()
+    {
+        if (map) munmap(const_cast<uint8_t *>(map), size);
+    }
+};
+
+bool map_file(const std::string &path, Mapped &m)
+{
+    const int fd = open(path.c_str(), O_RDONLY);
+    if (fd < 0) return false;
+    struct stat st {};
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return false;
+    }
+    void *p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return false;
+    m.map = static_cast<const uint8_t *>(p);
+    m.size = static_cast<size_t>(st.st_size);
+    return std::memcmp(m.map, VFR_MAGIC, 8) == 0;
+}
+
+struct Config {
+    const char *name;
+    int32_t encoding;
+    bool lossy;
+    int quality;
+    int compress;
+};
+
+struct RunResult {
+    double seconds = 0;
+    uint64_t in_bytes = 0, out_bytes = 0;
+};
+
+RunResult run(const Mapped &m, const Config &cfg, int max_frames)
+{
+    const auto *hdr = reinterpret_cast<const vfr_header *>(m.map);
+    vfr v{};
+    v.map = m.map;
+    v.size = m.size;
+    v.hdr = hdr;
+    v.index = reinterpret_cast<const vfr_index *>(m.map + hdr->index_offset);
+    const int w = static_cast<int>(hdr->width), h = static_cast<int>(hdr->height);
+    std::vector<uint8_t> surface(static_cast<size_t>(w) * h * 4);
+    vfr_load_base(&v, surface.data(), static_cast<size_t>(w) * 4);
+    const SurfaceView view{w, h, w * 4, PIXMAN_x8r8g8b8, surface.data()};
+
+    const PixelFormat pf = PixelFormat::server_default();
+    ServerFramebuffer fb;
+    fb.reset(view);
+    auto conv = PixelConverter::make(fb.format(), pf);
+    std::unique_ptr<Encoder> enc = make_encoder(cfg.encoding);
+    EncodeContext ctx{fb, pf, conv.value()};
+    ctx.lossy = cfg.lossy;
+    ctx.quality_level = cfg.quality;
+    ctx.compress_level = cfg.compress;
+
+    RunResult res;
+    io::ByteBuffer out;
+    const int n = std::min<int>(static_cast<int>(hdr->nframes), max_frames);
+    for (int f = 1; f <= n; f++) {
+        const vfr_rect *rects = nullptr;
+        const uint32_t nr = vfr_apply(&v, static_cast<uint32_t>(f % hdr->nframes), surface.data(),
+                                      static_cast<size_t>(w) * 4, &rects);
+        // Untimed: bring the server copy up to date as the server does
+        // (only the damaged blocks).
+        DirtyMap damage(w, h), changed(w, h);
+        for (uint32_t i = 0; i < nr; i++) damage.mark(rects[i].x, rects[i].y, rects[i].w, rects[i].h);
+        fb.refresh_from(view, damage, changed);
+        const auto t0 = std::chrono::steady_clock::now();
+        for (uint32_t i = 0; i < nr; i++) {
+            const Rect r{rects[i].x, rects[i].y, rects[i].w, rects[i].h};
+            (void)enc->encode(r, ctx, out);
+            res.in_bytes += static_cast<uint64_t>(r.w) * r.h * 4;
+        }
+        res.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        res.out_bytes += out.size();
+        out.clear();
+    }
+    return res;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s FRAMES_GENERATOR [WORKLOAD...]\n", argv[0]);
+        return 2;
+    }
+    std::vector<std::string> workloads;
+    for (int i = 2; i < argc; i++) workloads.emplace_back(argv[i]);
+    if (workloads.empty()) workloads = {"desktop", "scroll", "video", "noise", "cursor"};
+
+    char tmpl[] = "/tmp/qvnc-bench-XXXXXX";
+    const char *dir = mkdtemp(tmpl);
+    if (!dir) {
+        perror("mkdtemp");
+        return 1;
+    }
+    const Config configs[] = {
+        {"raw", 0, false, -1, -1},         {"hextile", 5, false, -1, -1},      {"zlib", 6, false, -1, -1},
+        {"zrle", 16, false, -1, -1},       {"zrle-c1", 16, false, -1, 1},      {"tight", 7, false, -1, -1},
+        {"tight-c1", 7, false, -1, 1},     {"tight-jpeg-q6", 7, true, 6, 1},   {"tightpng", -260, false, -1, -1},
+    };
+    printf("%-8s %-14s %9s %8s %9s %9s\n", "workload", "encoder", "MB/s", "ratio", "speed/raw", "size/raw");
+    for (const std::string &wl : workloads) {
+        const std::string path = std::string(dir) + "/" + wl + ".vfr";
+        const std::string cmd = std::string(argv[1]) + " gen -w " + wl + " -o " + path + " > /dev/null";
+        if (std::system(cmd.c_str()) != 0) {
+            fprintf(stderr, "generator failed for %s\n", wl.c_str());
+            return 1;
+        }
+        Mapped m;
+        if (!map_file(path, m)) {
+            fprintf(stderr, "cannot read %s\n", path.c_str());
+            return 1;
+        }
+        RunResult raw;
+        for (const Config &c : configs) {
+            const RunResult r = run(m, c, 30);
+            if (c.encoding == 0) raw = r;
+            const double mbs = r.in_bytes / 1e6 / r.seconds;
+            const double raw_mbs = raw.in_bytes / 1e6 / raw.seconds;
+            printf("%-8s %-14s %9.1f %8.2f %9.3f %9.4f\n", wl.c_str(), c.name, mbs,
+                   static_cast<double>(r.in_bytes) / static_cast<double>(r.out_bytes), mbs / raw_mbs,
+                   static_cast<double>(r.out_bytes) / static_cast<double>(raw.out_bytes));
+            fflush(stdout);
+        }
+        unlink(path.c_str());
+    }
+    rmdir(dir);
+    return 0;
+}

@@ -1,0 +1,129 @@
+#include "enc-util.hpp"
+
+#include <cstdlib>
+
+namespace qvnc::vnc::enc {
+
+Deflater::~Deflater()
+{
+    if (active_) {
+        deflateEnd(&zs_);
+    }
+}
+
+void Deflater::set_level(int level)
+{
+    if (!active_) {
+        zs_ = z_stream{};
+        // 15-bit window, memLevel 9: decoders accept any deflate stream.
+        if (deflateInit2(&zs_, level, Z_DEFLATED, 15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+            abort(); // only on out-of-memory or a bad level
+        }
+        active_ = true;
+        level_ = level;
+        return;
+    }
+    if (level != level_) {
+        // The stream was flushed at the end of the previous rectangle, so
+        // this only switches the parameters for what follows.
+        deflateParams(&zs_, level, Z_DEFAULT_STRATEGY);
+        level_ = level;
+    }
+}
+
+void Deflater::run(int flush)
+{
+    for (;;) {
+        size_t room = out_.size() - used_;
+        if (room < 64) {
+            const size_t want = std::max<size_t>(out_.size() * 2, used_ + 64 * 1024);
+            out_.resize(want);
+            room = out_.size() - used_;
+        }
+        const uInt chunk = static_cast<uInt>(std::min<size_t>(room, 1u << 30));
+        zs_.next_out = out_.data() + used_;
+        zs_.avail_out = chunk;
+        const int rc = deflate(&zs_, flush);
+        used_ += chunk - zs_.avail_out;
+        if (rc == Z_STREAM_ERROR) {
+            abort();
+        }
+        // Done when all input was taken and deflate did not fill the
+        // output (so nothing is left pending).
+        if (zs_.avail_in == 0 && zs_.avail_out != 0) {
+            return;
+        }
+    }
+}
+
+void Deflater::feed(const uint8_t *data, size_t n)
+{
+    while (n > 0) {
+        const uInt part = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+        zs_.next_in = const_cast<Bytef *>(data);
+        zs_.avail_in = part;
+        run(Z_NO_FLUSH);
+        data += part;
+        n -= part;
+    }
+}
+
+void Deflater::sync_flush()
+{
+    zs_.next_in = nullptr;
+    zs_.avail_in = 0;
+    run(Z_SYNC_FLUSH);
+}
+
+CPixelLayout cpixel_layout(const PixelFormat &pf)
+{
+    if (pf.bpp == 32 && pf.true_colour && pf.depth <= 24) {
+        const uint64_t all = (uint64_t{pf.red_max} << pf.red_shift) | (uint64_t{pf.green_max} << pf.green_shift) |
+                             (uint64_t{pf.blue_max} << pf.blue_shift);
+        const bool ls3 = all < (1u << 24);
+        const bool ms3 = (all & 0xff) == 0;
+        // Prefer the first three wire bytes when both fit, like the decoders.
+        if ((ls3 && !pf.big_endian) || (ms3 && pf.big_endian)) {
+            return {3, 0};
+        }
+        if (ls3 || ms3) {
+            return {3, 1};
+        }
+    }
+    return {pf.bpp / 8, 0};
+}
+
+bool tpixel_is_rgb24(const PixelFormat &pf)
+{
+    return pf.bpp == 32 && pf.true_colour && pf.depth == 24 && pf.red_max == 255 && pf.green_max == 255 &&
+           pf.blue_max == 255;
+}
+
+int convert_rect(const Rect &r, const EncodeContext &ctx, std::vector<uint8_t> &buf)
+{
+    const int bpp = ctx.pf.bytes_per_pixel();
+    const size_t row_bytes = static_cast<size_t>(r.w) * bpp;
+    const size_t need = row_bytes * static_cast<size_t>(r.h);
+    if (buf.size() < need) {
+        buf.resize(need);
+    }
+    const size_t src_off = static_cast<size_t>(r.x) * ctx.fb.bytes_per_pixel();
+    uint8_t *dst = buf.data();
+    for (int y = r.y; y < r.y + r.h; y++) {
+        ctx.conv.convert(ctx.fb.row(y) + src_off, r.w, dst);
+        dst += row_bytes;
+    }
+    return bpp;
+}
+
+ColourTable::ColourTable(int capacity) : capacity_(capacity)
+{
+    const unsigned slots = std::bit_ceil(static_cast<unsigned>(capacity) * 4u);
+    mask_ = slots - 1;
+    shift_ = 32 - static_cast<unsigned>(std::countr_zero(slots));
+    stamp_.assign(slots, 0);
+    keys_.assign(slots, 0);
+    idx_.assign(slots, 0);
+}
+
+} // namespace qvnc::vnc::enc

@@ -1,0 +1,154 @@
+// Building blocks shared by the compressing encoders: a persistent deflate
+// stream, loads/stores of client pixels held as wire bytes, the compact
+// pixel forms (ZRLE's CPIXEL, Tight's TPIXEL) and a small colour table.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <zlib.h>
+
+#include "byte-buffer.hpp"
+#include "encoder.hpp"
+
+namespace qvnc::vnc::enc {
+
+// One zlib deflate stream that lives as long as the encoder (RFB keeps one
+// stream per connection and encoding; the client's inflater mirrors it).
+// Output accumulates in an internal buffer that the caller takes with
+// output() and empties with clear_output().
+class Deflater {
+public:
+    Deflater() = default;
+    ~Deflater();
+    Deflater(const Deflater &) = delete;
+    Deflater &operator=(const Deflater &) = delete;
+
+    // Starts the stream on first use; later calls change the level in place
+    // (the previous call ended on a flush, so nothing pending is affected).
+    void set_level(int level);
+    // Compresses n bytes without flushing.
+    void feed(const uint8_t *data, size_t n);
+    // Ends the current unit with Z_SYNC_FLUSH so that the peer can decode
+    // everything fed so far.
+    void sync_flush();
+
+    const std::vector<uint8_t> &output() const { return out_; }
+    size_t output_size() const { return used_; }
+    const uint8_t *output_data() const { return out_.data(); }
+    void clear_output() { used_ = 0; }
+
+private:
+    void run(int flush);
+
+    z_stream zs_{};
+    bool active_ = false;
+    int level_ = -2;
+    std::vector<uint8_t> out_;
+    size_t used_ = 0;
+};
+
+// Clamps an RFB compress level (-1 = default) to a zlib level.
+inline int zlib_level(int compress_level, int def)
+{
+    if (compress_level < 0) return def;
+    return compress_level > 9 ? 9 : compress_level;
+}
+
+// Native load/store of a pixel kept as its wire bytes.  Equality of the
+// loaded values is equality of the wire pixels, whatever the byte order.
+template <class T> inline T load_px(const uint8_t *p)
+{
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+template <class T> inline void store_px(uint8_t *p, T v)
+{
+    std::memcpy(p, &v, sizeof v);
+}
+
+// The numeric client pixel value of a pixel loaded with load_px (undoes the
+// wire byte order).
+template <class T> inline uint32_t px_value(T v, bool client_big_endian)
+{
+    constexpr bool host_big = std::endian::native == std::endian::big;
+    if constexpr (sizeof(T) == 1) {
+        return v;
+    } else if constexpr (sizeof(T) == 2) {
+        return client_big_endian != host_big ? static_cast<uint16_t>(__builtin_bswap16(v)) : v;
+    } else {
+        return client_big_endian != host_big ? __builtin_bswap32(v) : v;
+    }
+}
+
+// ZRLE's CPIXEL: `bytes` of the wire pixel starting at `offset`.
+struct CPixelLayout {
+    int bytes = 4;
+    int offset = 0;
+};
+CPixelLayout cpixel_layout(const PixelFormat &pf);
+
+// Tight's TPIXEL: true when pixels go as 3 bytes R, G, B (32 bpp, depth 24,
+// 8-bit channels).
+bool tpixel_is_rgb24(const PixelFormat &pf);
+
+// Converts the pixels of `r` to the client format, row after row with no
+// padding, into `buf` (resized as needed).  Returns the bytes per pixel.
+int convert_rect(const Rect &r, const EncodeContext &ctx, std::vector<uint8_t> &buf);
+
+// Maps up to `capacity` distinct pixel values to indices 0..n-1 in order of
+// first appearance.  Clearing is O(1) (generation stamps), so it can be
+// reused for every tile.
+class ColourTable {
+public:
+    // `capacity` <= 256; the hash table has 4 * capacity rounded up to a
+    // power of two slots.
+    explicit ColourTable(int capacity);
+
+    void clear()
+    {
+        n_ = 0;
+        if (++gen_ == 0) {
+            std::fill(stamp_.begin(), stamp_.end(), 0);
+            gen_ = 1;
+        }
+    }
+    int size() const { return n_; }
+    uint32_t colour(int i) const { return colours_[i]; }
+
+    // Index of v; adds it when new.  Returns -1 when the table is full and v
+    // is new (the table stays as it was).
+    int lookup_or_add(uint32_t v)
+    {
+        uint32_t h = (v * 0x9E3779B1u) >> shift_;
+        for (;;) {
+            if (stamp_[h] != gen_) {
+                if (n_ == capacity_) return -1;
+                stamp_[h] = gen_;
+                keys_[h] = v;
+                idx_[h] = static_cast<uint8_t>(n_);
+                colours_[n_] = v;
+                return n_++;
+            }
+            if (keys_[h] == v) return idx_[h];
+            h = (h + 1) & mask_;
+        }
+    }
+
+private:
+    int capacity_;
+    int n_ = 0;
+    uint32_t gen_ = 1;
+    unsigned shift_;
+    uint32_t mask_;
+    std::vector<uint32_t> stamp_;
+    std::vector<uint32_t> keys_;
+    std::vector<uint8_t> idx_;
+    uint32_t colours_[256] = {};
+};
+
+} // namespace qvnc::vnc::enc

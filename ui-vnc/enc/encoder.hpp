@@ -1,0 +1,54 @@
+// A framebuffer encoding (Raw, Hextile, ZRLE, Tight, ...).
+//
+// Contract: one Encoder instance per client connection and encoding, so that
+// persistent state such as zlib streams follows RFB's rule of one stream per
+// connection, and is freed with the connection (CVE-2019-20382).  encode()
+// writes complete rectangles (12-byte header + data) for `r` into `out` and
+// returns how many it wrote: an encoder may split a rectangle (Tight's
+// 2048-pixel width limit) but never writes outside it.  It reads pixels only
+// from ctx.fb (the server copy, in the surface's pixman format) and converts
+// them to the client's format with ctx.conv / ctx.pf.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "byte-buffer.hpp"
+#include "pixel-convert.hpp"
+#include "pixel-format.hpp"
+#include "rect.hpp"
+#include "server-framebuffer.hpp"
+
+namespace qvnc::vnc {
+
+struct EncodeContext {
+    const ServerFramebuffer &fb;
+    const PixelFormat &pf;       // the client's pixel format
+    const PixelConverter &conv;  // fb.format() -> pf
+    int compress_level = -1;     // -1: the encoding's default
+    int quality_level = -1;      // -1: lossless (JPEG only with lossy=on)
+    bool lossy = false;          // -vnc lossy
+};
+
+class Encoder {
+public:
+    virtual ~Encoder() = default;
+    virtual int32_t encoding() const = 0;
+    [[nodiscard]] virtual size_t encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out) = 0;
+};
+
+// The encoders this build implements, by RFB number; nullptr otherwise.
+std::unique_ptr<Encoder> make_encoder(int32_t encoding);
+bool encoder_available(int32_t encoding);
+
+// QEMU's choice of the encoding for framebuffer updates from a client's
+// SetEncodings list: the first-listed encoding make_encoder() offers, except
+// that Zlib (6) is never chosen when ZRLE (16) is listed anywhere; Raw (0)
+// when none is.
+int32_t choose_encoding(const std::vector<int32_t> &client_list);
+
+// The 12-byte rectangle header.
+void write_rect_header(io::ByteBuffer &out, const Rect &r, int32_t encoding);
+
+} // namespace qvnc::vnc

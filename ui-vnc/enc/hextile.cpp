@@ -1,0 +1,217 @@
+// Hextile, per tile:
+//  - one colour: nothing but the background (a lone 0 byte when it equals
+//    the background carried over from the previous tile);
+//  - two colours: background plus foreground subrectangles;
+//  - more: background plus coloured subrectangles;
+//  - raw whenever that would be smaller.
+// Background and foreground carry over between the tiles of one rectangle:
+// the background until a raw tile, the foreground until a raw tile or one
+// with coloured subrectangles (decoders overwrite their foreground with each
+// subrectangle colour).
+#include "hextile.hpp"
+
+#include <algorithm>
+
+#include "enc-util.hpp"
+
+namespace qvnc::vnc {
+
+namespace {
+
+constexpr uint8_t kRaw = 1;
+constexpr uint8_t kBackground = 2;
+constexpr uint8_t kForeground = 4;
+constexpr uint8_t kAnySubrects = 8;
+constexpr uint8_t kColoured = 16;
+
+template <class T> struct Carry {
+    bool bg_valid = false;
+    bool fg_valid = false;
+    T bg{};
+    T fg{};
+};
+
+// Encodes one tile (pixels `px`, tw x th, wire bytes in `raw`) into `out`.
+template <class T>
+void encode_tile(const uint8_t *raw, int tw, int th, Carry<T> &st, io::ByteBuffer &out)
+{
+    constexpr int B = sizeof(T);
+    const int n = tw * th;
+    T work[256] = {};
+    for (int i = 0; i < n; i++) {
+        work[i] = enc::load_px<T>(raw + i * B);
+    }
+
+    // Colour census: the first two colours and whether there are more.
+    const T c0 = work[0];
+    T c1{};
+    int n0 = 0, n1 = 0;
+    bool have1 = false, multi = false;
+    for (int i = 0; i < n; i++) {
+        const T v = work[i];
+        if (v == c0) {
+            n0++;
+        } else if (!have1) {
+            c1 = v;
+            have1 = true;
+            n1 = 1;
+        } else if (v == c1) {
+            n1++;
+        } else {
+            multi = true;
+        }
+    }
+
+    uint8_t buf[1 + 2 * 4 + 1 + 256 * (2 + 4)];
+    if (!have1) {
+        if (st.bg_valid && st.bg == c0) {
+            out.push_back(0);
+        } else {
+            buf[0] = kBackground;
+            enc::store_px<T>(buf + 1, c0);
+            out.append({buf, 1 + B});
+            st.bg = c0;
+            st.bg_valid = true;
+        }
+        return;
+    }
+
+    const T bg = n0 >= n1 ? c0 : c1;
+    const T fg = n0 >= n1 ? c1 : c0;
+    const size_t raw_size = 1 + static_cast<size_t>(n) * B;
+
+    if (multi) {
+        // Photo-like tiles: each subrectangle covers at most a couple of
+        // horizontal runs on average, so many runs means raw is smaller;
+        // decide before the (quadratic) subrectangle search.
+        int runs = 0;
+        for (int y = 0; y < th; y++) {
+            const T *row = work + y * tw;
+            for (int x = 0; x < tw; x++) {
+                runs += row[x] != bg && (x == 0 || row[x] != row[x - 1]);
+            }
+        }
+        if (static_cast<size_t>(runs) * (2 + B) >= 2 * raw_size) {
+            out.push_back(kRaw);
+            out.append({raw, static_cast<size_t>(n) * B});
+            st.bg_valid = st.fg_valid = false;
+            return;
+        }
+    }
+
+    uint8_t flags = kAnySubrects;
+    size_t pos = 1;
+    if (!(st.bg_valid && st.bg == bg)) {
+        flags |= kBackground;
+        enc::store_px<T>(buf + pos, bg);
+        pos += B;
+    }
+    if (multi) {
+        flags |= kColoured;
+    } else if (!(st.fg_valid && st.fg == fg)) {
+        flags |= kForeground;
+        enc::store_px<T>(buf + pos, fg);
+        pos += B;
+    }
+    const size_t count_pos = pos++;
+    const size_t per_subrect = multi ? 2 + B : 2;
+    int count = 0;
+    bool too_big = false;
+
+    for (int y = 0; y < th && !too_big; y++) {
+        T *row = work + y * tw;
+        for (int x = 0; x < tw; x++) {
+            const T c = row[x];
+            if (c == bg) {
+                continue;
+            }
+            // Horizontal first: the run in this row, then as many rows
+            // below as repeat it.
+            int w1 = 1;
+            while (x + w1 < tw && row[x + w1] == c) w1++;
+            int h1 = 1;
+            for (; y + h1 < th; h1++) {
+                const T *r2 = row + h1 * tw;
+                int k = 0;
+                while (k < w1 && r2[x + k] == c) k++;
+                if (k < w1) break;
+            }
+            // Vertical first: the run in this column, then columns right.
+            int h2 = 1;
+            while (y + h2 < th && row[h2 * tw + x] == c) h2++;
+            int w2 = 1;
+            for (; x + w2 < tw; w2++) {
+                int k = 0;
+                while (k < h2 && row[k * tw + x + w2] == c) k++;
+                if (k < h2) break;
+            }
+            int sw = w1, sh = h1;
+            if (w2 * h2 > w1 * h1) {
+                sw = w2;
+                sh = h2;
+            }
+            for (int yy = 0; yy < sh; yy++) {
+                std::fill_n(row + yy * tw + x, sw, bg);
+            }
+            if (pos + per_subrect >= raw_size || count == 255) {
+                too_big = true;
+                break;
+            }
+            if (multi) {
+                enc::store_px<T>(buf + pos, c);
+                pos += B;
+            }
+            buf[pos++] = static_cast<uint8_t>(x << 4 | y);
+            buf[pos++] = static_cast<uint8_t>((sw - 1) << 4 | (sh - 1));
+            count++;
+            x += sw - 1;
+        }
+    }
+
+    if (too_big) {
+        out.push_back(kRaw);
+        out.append({raw, static_cast<size_t>(n) * B});
+        st.bg_valid = st.fg_valid = false;
+        return;
+    }
+    buf[0] = flags;
+    buf[count_pos] = static_cast<uint8_t>(count);
+    out.append({buf, pos});
+    st.bg = bg;
+    st.bg_valid = true;
+    if (multi) {
+        st.fg_valid = false;
+    } else {
+        st.fg = fg;
+        st.fg_valid = true;
+    }
+}
+
+template <class T>
+void encode_rect(const Rect &r, const EncodeContext &ctx, std::vector<uint8_t> &tile, io::ByteBuffer &out)
+{
+    Carry<T> st;
+    for (int ty = r.y; ty < r.bottom(); ty += 16) {
+        const int th = std::min(16, r.bottom() - ty);
+        for (int tx = r.x; tx < r.right(); tx += 16) {
+            const int tw = std::min(16, r.right() - tx);
+            enc::convert_rect({tx, ty, tw, th}, ctx, tile);
+            encode_tile<T>(tile.data(), tw, th, st, out);
+        }
+    }
+}
+
+} // namespace
+
+size_t HextileEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    write_rect_header(out, r, encoding());
+    switch (ctx.pf.bytes_per_pixel()) {
+    case 1: encode_rect<uint8_t>(r, ctx, tile_, out); break;
+    case 2: encode_rect<uint16_t>(r, ctx, tile_, out); break;
+    default: encode_rect<uint32_t>(r, ctx, tile_, out); break;
+    }
+    return 1;
+}
+
+} // namespace qvnc::vnc

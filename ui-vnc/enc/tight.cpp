@@ -1,0 +1,367 @@
+#include "tight.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "byte-writer.hpp"
+
+namespace qvnc::vnc {
+
+namespace {
+
+constexpr uint8_t kFill = 0x80;
+constexpr uint8_t kJpeg = 0x90;
+constexpr uint8_t kPng = 0xA0;
+constexpr uint8_t kExplicitFilter = 0x40;
+constexpr uint8_t kFilterPalette = 1;
+constexpr uint8_t kFilterGradient = 2;
+constexpr size_t kMinToCompress = 12;
+// Below this area JPEG's fixed overhead (headers and tables, ~600 bytes)
+// outweighs its gain.
+constexpr int kJpegMinArea = 1024;
+constexpr bool kHostBig = std::endian::native == std::endian::big;
+
+void put_compact_length(io::ByteBuffer &out, size_t len)
+{
+    uint8_t b[3];
+    size_t n = 0;
+    b[n++] = static_cast<uint8_t>(len & 0x7f);
+    if (len > 0x7f) {
+        b[0] |= 0x80;
+        b[n++] = static_cast<uint8_t>((len >> 7) & 0x7f);
+        if (len > 0x3fff) {
+            b[1] |= 0x80;
+            b[n++] = static_cast<uint8_t>((len >> 14) & 0xff);
+        }
+    }
+    out.append({b, n});
+}
+
+// A client pixel (wire bytes loaded natively) as a TPIXEL.
+template <class T> inline uint8_t *put_tpixel(uint8_t *d, T v, const PixelFormat &pf, bool rgb24)
+{
+    if constexpr (sizeof(T) == 4) {
+        if (rgb24) {
+            const uint32_t x = enc::px_value(v, pf.big_endian);
+            d[0] = static_cast<uint8_t>(x >> pf.red_shift);
+            d[1] = static_cast<uint8_t>(x >> pf.green_shift);
+            d[2] = static_cast<uint8_t>(x >> pf.blue_shift);
+            return d + 3;
+        }
+    }
+    enc::store_px<T>(d, v);
+    return d + sizeof(T);
+}
+
+// Widens a channel value of maximum `max` to 8 bits.
+inline uint8_t to8(uint32_t c, uint32_t max)
+{
+    return static_cast<uint8_t>(max == 255 ? c : (c * 255 + max / 2) / max);
+}
+
+// A client pixel value as R, G, B bytes.
+inline void value_to_rgb(uint32_t x, const PixelFormat &pf, uint8_t *d)
+{
+    d[0] = to8((x >> pf.red_shift) & pf.red_max, pf.red_max);
+    d[1] = to8((x >> pf.green_shift) & pf.green_max, pf.green_max);
+    d[2] = to8((x >> pf.blue_shift) & pf.blue_max, pf.blue_max);
+}
+
+} // namespace
+
+TightEncoder::TightEncoder(bool png) : png_(png) {}
+TightEncoder::~TightEncoder() = default;
+
+int TightEncoder::jpeg_quality(int quality_level)
+{
+    static constexpr int kQuality[10] = {15, 25, 35, 45, 55, 65, 75, 82, 90, 95};
+    return kQuality[std::clamp(quality_level, 0, 9)];
+}
+
+size_t TightEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    const int pw = std::min(r.w, kMaxWidth);
+    const int ph = std::max(1, kMaxArea / std::max(pw, 1));
+    size_t count = 0;
+    for (int y = r.y; y < r.bottom(); y += ph) {
+        const int h = std::min(ph, r.bottom() - y);
+        for (int x = r.x; x < r.right(); x += pw) {
+            const Rect piece{x, y, std::min(pw, r.right() - x), h};
+            switch (ctx.pf.bytes_per_pixel()) {
+            case 1: encode_piece<uint8_t>(piece, ctx, out); break;
+            case 2: encode_piece<uint16_t>(piece, ctx, out); break;
+            default: encode_piece<uint32_t>(piece, ctx, out); break;
+            }
+            count++;
+        }
+    }
+    return count;
+}
+
+template <class T> void TightEncoder::encode_piece(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    constexpr int B = sizeof(T);
+    const int area = r.w * r.h;
+    enc::convert_rect(r, ctx, px_);
+    write_rect_header(out, r, encoding());
+
+    // Colour census, remembering each pixel's palette index.
+    if (index_.size() < static_cast<size_t>(area)) {
+        index_.resize(static_cast<size_t>(area));
+    }
+    palette_.clear();
+    const uint8_t *p = px_.data();
+    T prev = enc::load_px<T>(p);
+    int cur = palette_.lookup_or_add(prev);
+    index_[0] = 0;
+    bool over = false;
+    for (int i = 1; i < area; i++) {
+        const T v = enc::load_px<T>(p + i * B);
+        if (v != prev) {
+            prev = v;
+            cur = palette_.lookup_or_add(v);
+            if (cur < 0) {
+                over = true;
+                break;
+            }
+        }
+        index_[i] = static_cast<uint8_t>(cur);
+    }
+    const int ncolours = over ? 257 : palette_.size();
+    const bool rgb24 = enc::tpixel_is_rgb24(ctx.pf);
+
+    if (ncolours == 1) {
+        uint8_t b[5] = {kFill};
+        uint8_t *e = put_tpixel<T>(b + 1, enc::load_px<T>(p), ctx.pf, rgb24);
+        out.append({b, static_cast<size_t>(e - b)});
+        return;
+    }
+
+    const bool jpeg_ok = ctx.lossy && ctx.quality_level >= 0 && ctx.pf.bpp >= 16 && area >= kJpegMinArea;
+    const int tpixel = rgb24 ? 3 : B;
+    // A palette pays when each colour covers several pixels; with JPEG on
+    // offer, only few-colour (text, UI) content keeps it.
+    const bool palette_ok = ncolours == 2 || (ncolours <= 256 && tpixel > 1 && ncolours * (jpeg_ok ? 16 : 2) <= area);
+
+    if (png_) {
+        if (!palette_ok && jpeg_ok && send_jpeg(r, ctx, out)) {
+            return;
+        }
+        send_png<T>(r, ctx, ncolours, out);
+        return;
+    }
+    if (palette_ok) {
+        send_palette<T>(r, ctx, ncolours, out);
+        return;
+    }
+    if (jpeg_ok && send_jpeg(r, ctx, out)) {
+        return;
+    }
+    const bool gradient_ok = rgb24 || (B >= 2 && ctx.pf.big_endian == kHostBig);
+    if (gradient_ok && is_smooth<T>(r, ctx)) {
+        send_gradient<T>(r, ctx, out);
+        return;
+    }
+    send_copy<T>(r, ctx, out);
+}
+
+void TightEncoder::send_data(int stream, const uint8_t *data, size_t n, int level, io::ByteBuffer &out)
+{
+    if (n < kMinToCompress) {
+        out.append({data, n});
+        return;
+    }
+    enc::Deflater &z = z_[stream];
+    z.set_level(level);
+    z.clear_output();
+    z.feed(data, n);
+    z.sync_flush();
+    put_compact_length(out, z.output_size());
+    out.append({z.output_data(), z.output_size()});
+}
+
+template <class T>
+void TightEncoder::send_palette(const Rect &r, const EncodeContext &ctx, int ncolours, io::ByteBuffer &out)
+{
+    const bool rgb24 = enc::tpixel_is_rgb24(ctx.pf);
+    const int stream = ncolours == 2 ? 1 : 2;
+    uint8_t head[3 + 256 * 4];
+    size_t n = 0;
+    head[n++] = static_cast<uint8_t>(stream << 4 | kExplicitFilter);
+    head[n++] = kFilterPalette;
+    head[n++] = static_cast<uint8_t>(ncolours - 1);
+    for (int i = 0; i < ncolours; i++) {
+        n = static_cast<size_t>(put_tpixel<T>(head + n, static_cast<T>(palette_.colour(i)), ctx.pf, rgb24) - head);
+    }
+    out.append({head, n});
+
+    const int level = std::max(1, enc::zlib_level(ctx.compress_level, kDefaultLevel));
+    if (ncolours > 2) {
+        send_data(stream, index_.data(), static_cast<size_t>(r.w) * r.h, level, out);
+        return;
+    }
+    // One bit per pixel, rows padded to a byte, most significant bit first.
+    const size_t row_bytes = static_cast<size_t>((r.w + 7) / 8);
+    data_.assign(row_bytes * r.h, 0);
+    const uint8_t *ip = index_.data();
+    for (int y = 0; y < r.h; y++) {
+        uint8_t *d = data_.data() + row_bytes * y;
+        for (int x = 0; x < r.w; x++) {
+            d[x >> 3] |= static_cast<uint8_t>(*ip++ << (7 - (x & 7)));
+        }
+    }
+    send_data(stream, data_.data(), data_.size(), level, out);
+}
+
+template <class T> void TightEncoder::send_copy(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    const int level = std::max(1, enc::zlib_level(ctx.compress_level, kDefaultLevel));
+    out.push_back(0x00); // stream 0, copy filter implied
+    const size_t area = static_cast<size_t>(r.w) * r.h;
+    if (!enc::tpixel_is_rgb24(ctx.pf)) {
+        send_data(0, px_.data(), area * sizeof(T), level, out);
+        return;
+    }
+    data_.resize(area * 3);
+    uint8_t *d = data_.data();
+    for (size_t i = 0; i < area; i++) {
+        d = put_tpixel<T>(d, enc::load_px<T>(px_.data() + i * sizeof(T)), ctx.pf, true);
+    }
+    send_data(0, data_.data(), data_.size(), level, out);
+}
+
+// Samples every 4th row: photo-like (smooth) content has few pixels equal
+// to their left neighbour and small gradient prediction errors.
+template <class T> bool TightEncoder::is_smooth(const Rect &r, const EncodeContext &ctx) const
+{
+    if (r.w < 16 || r.h < 16) {
+        return false;
+    }
+    const PixelFormat &pf = ctx.pf;
+    const int shift[3] = {pf.red_shift, pf.green_shift, pf.blue_shift};
+    const int max[3] = {pf.red_max, pf.green_max, pf.blue_max};
+    long samples = 0, repeats = 0;
+    long err8 = 0; // summed errors scaled to 8-bit channels
+    for (int y = 1; y < r.h; y += 4) {
+        const uint8_t *row = px_.data() + static_cast<size_t>(y) * r.w * sizeof(T);
+        const uint8_t *up = row - static_cast<size_t>(r.w) * sizeof(T);
+        for (int x = 1; x < r.w; x++) {
+            const T v = enc::load_px<T>(row + x * sizeof(T));
+            const T l = enc::load_px<T>(row + (x - 1) * sizeof(T));
+            samples++;
+            if (v == l) {
+                repeats++;
+                continue;
+            }
+            const uint32_t pv = enc::px_value(v, pf.big_endian), pl = enc::px_value(l, pf.big_endian);
+            const uint32_t pu = enc::px_value(enc::load_px<T>(up + x * sizeof(T)), pf.big_endian);
+            const uint32_t pul = enc::px_value(enc::load_px<T>(up + (x - 1) * sizeof(T)), pf.big_endian);
+            for (int c = 0; c < 3; c++) {
+                const int m = max[c];
+                const int pred = std::clamp(static_cast<int>((pl >> shift[c]) & m) + static_cast<int>((pu >> shift[c]) & m) -
+                                                static_cast<int>((pul >> shift[c]) & m),
+                                            0, m);
+                const int e = std::abs(static_cast<int>((pv >> shift[c]) & m) - pred);
+                err8 += m == 255 ? e : e * 255 / m;
+            }
+        }
+    }
+    if (samples == 0 || repeats * 4 > samples) {
+        return false;
+    }
+    const long changed = samples - repeats;
+    return err8 < changed * 3 * 12; // mean error under 12 of 255 per channel
+}
+
+template <class T> void TightEncoder::send_gradient(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    const PixelFormat &pf = ctx.pf;
+    const bool rgb24 = enc::tpixel_is_rgb24(pf);
+    const int shift[3] = {pf.red_shift, pf.green_shift, pf.blue_shift};
+    const int max[3] = {pf.red_max, pf.green_max, pf.blue_max};
+    const uint8_t head[2] = {static_cast<uint8_t>(3 << 4 | kExplicitFilter), kFilterGradient};
+    out.append({head, 2});
+
+    const size_t w = static_cast<size_t>(r.w);
+    const size_t out_px = rgb24 ? 3 : sizeof(T);
+    data_.resize(w * r.h * out_px);
+    // Component rows (current and previous), with the row above the first
+    // and the column left of the first all zero.
+    std::vector<int> rows(w * 6, 0);
+    int *prev = rows.data(), *curr = rows.data() + w * 3;
+    uint8_t *d = data_.data();
+    for (int y = 0; y < r.h; y++) {
+        const uint8_t *src = px_.data() + static_cast<size_t>(y) * w * sizeof(T);
+        for (size_t x = 0; x < w; x++) {
+            const uint32_t v = enc::px_value(enc::load_px<T>(src + x * sizeof(T)), pf.big_endian);
+            uint32_t packed = 0;
+            for (int c = 0; c < 3; c++) {
+                const int comp = static_cast<int>((v >> shift[c]) & max[c]);
+                const int left = x > 0 ? curr[(x - 1) * 3 + c] : 0;
+                const int upleft = x > 0 ? prev[(x - 1) * 3 + c] : 0;
+                const int pred = std::clamp(left + prev[x * 3 + c] - upleft, 0, max[c]);
+                curr[x * 3 + c] = comp;
+                const uint32_t diff = static_cast<uint32_t>(comp - pred) & static_cast<uint32_t>(max[c]);
+                if (rgb24) {
+                    d[c] = static_cast<uint8_t>(diff);
+                } else {
+                    packed |= diff << shift[c];
+                }
+            }
+            if (!rgb24) {
+                enc::store_px<T>(d, static_cast<T>(packed)); // host order == client order here
+            }
+            d += out_px;
+        }
+        std::swap(prev, curr);
+    }
+    send_data(3, data_.data(), data_.size(), std::max(1, enc::zlib_level(ctx.compress_level, kDefaultLevel)), out);
+}
+
+bool TightEncoder::send_jpeg(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    if (!jpeg_) {
+        jpeg_ = std::make_unique<enc::JpegCompressor>();
+    }
+    const int q = ctx.quality_level;
+    const int hf = q <= 6 ? 2 : 1;
+    const int vf = q <= 3 ? 2 : 1;
+    if (!jpeg_->compress(r, ctx.fb, ctx.conv, jpeg_quality(q), hf, vf, image_)) {
+        return false;
+    }
+    out.push_back(kJpeg);
+    put_compact_length(out, image_.size());
+    out.append({image_.data(), image_.size()});
+    return true;
+}
+
+template <class T>
+void TightEncoder::send_png(const Rect &r, const EncodeContext &ctx, int ncolours, io::ByteBuffer &out)
+{
+    const PixelFormat &pf = ctx.pf;
+    const size_t area = static_cast<size_t>(r.w) * r.h;
+    const int level = enc::zlib_level(ctx.compress_level, kDefaultLevel);
+    bool ok;
+    if (ncolours <= 256) {
+        uint8_t plte[256 * 3];
+        for (int i = 0; i < ncolours; i++) {
+            value_to_rgb(enc::px_value(static_cast<T>(palette_.colour(i)), pf.big_endian), pf, plte + 3 * i);
+        }
+        ok = enc::png_compress(index_.data(), r.w, r.h, plte, ncolours, level, image_);
+    } else {
+        data_.resize(area * 3);
+        for (size_t i = 0; i < area; i++) {
+            value_to_rgb(enc::px_value(enc::load_px<T>(px_.data() + i * sizeof(T)), pf.big_endian), pf,
+                         data_.data() + 3 * i);
+        }
+        ok = enc::png_compress(data_.data(), r.w, r.h, nullptr, 0, level, image_);
+    }
+    if (!ok) {
+        abort(); // libpng fails only on out-of-memory with valid input
+    }
+    out.push_back(kPng);
+    put_compact_length(out, image_.size());
+    out.append({image_.data(), image_.size()});
+}
+
+} // namespace qvnc::vnc

@@ -1,0 +1,62 @@
+// Tight (7) and Tight PNG (-260).
+//
+// A rectangle is cut into pieces at most 2048 pixels wide and 65536 pixels
+// in area, and each piece is classified by its colours:
+//   1 colour              -> Fill (one TPIXEL);
+//   2 colours             -> Palette filter, 1 bit per pixel (stream 1);
+//   up to 256, few enough -> Palette filter, 1 byte per pixel (stream 2);
+//   more, lossy + quality -> JPEG (16/32 bpp only);
+//   more, smooth          -> Gradient filter (stream 3);
+//   otherwise             -> Copy filter (stream 0).
+// Filtered data under 12 bytes goes uncompressed; the rest through the
+// stream's persistent deflate state with a compact length.  Tight PNG keeps
+// Fill and JPEG and replaces all the basic compression by PNG images, which
+// is what noVNC decodes.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "enc-util.hpp"
+#include "encoder.hpp"
+#include "tight-image.hpp"
+
+namespace qvnc::vnc {
+
+class TightEncoder final : public Encoder {
+public:
+    explicit TightEncoder(bool png = false);
+    ~TightEncoder() override;
+    int32_t encoding() const override { return png_ ? -260 : 7; }
+    size_t encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out) override;
+
+    static constexpr int kMaxWidth = 2048;
+    static constexpr int kMaxArea = 65536;
+    // Compression level when the client sent no CompressLevel.
+    static constexpr int kDefaultLevel = 6;
+
+    // JPEG quality (1..100) for a Tight quality level 0..9.
+    static int jpeg_quality(int quality_level);
+
+
+private:
+    template <class T> void encode_piece(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
+    template <class T> void send_palette(const Rect &r, const EncodeContext &ctx, int ncolours, io::ByteBuffer &out);
+    template <class T> void send_copy(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
+    template <class T> bool is_smooth(const Rect &r, const EncodeContext &ctx) const;
+    template <class T> void send_gradient(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
+    template <class T> void send_png(const Rect &r, const EncodeContext &ctx, int ncolours, io::ByteBuffer &out);
+    bool send_jpeg(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
+    void send_data(int stream, const uint8_t *data, size_t n, int level, io::ByteBuffer &out);
+
+    bool png_;
+    enc::Deflater z_[4];
+    enc::ColourTable palette_{256};
+    std::vector<uint8_t> px_;    // the piece in the client format
+    std::vector<uint8_t> index_; // palette index of each pixel
+    std::vector<uint8_t> data_;  // filtered data before compression
+    std::vector<uint8_t> image_; // JPEG or PNG bytes
+    std::unique_ptr<enc::JpegCompressor> jpeg_;
+};
+
+} // namespace qvnc::vnc

@@ -1,0 +1,246 @@
+#include "zrle.hpp"
+
+#include <algorithm>
+
+#include "byte-writer.hpp"
+
+namespace qvnc::vnc {
+
+namespace {
+
+constexpr int kTile = 64;
+
+// A compressed pixel: C bytes of the wire pixel from byte `off`.
+template <class T, int C> inline uint8_t *put_cpixel(uint8_t *dst, T v, int off)
+{
+    if constexpr (C == static_cast<int>(sizeof(T))) {
+        enc::store_px<T>(dst, v);
+    } else {
+        uint8_t tmp[sizeof(T)];
+        enc::store_px<T>(tmp, v);
+        dst[0] = tmp[off];
+        dst[1] = tmp[off + 1];
+        dst[2] = tmp[off + 2];
+    }
+    return dst + C;
+}
+
+// The run length (>= 1) as 255-continued bytes of length-1.
+inline uint8_t *put_run(uint8_t *dst, int len)
+{
+    int k = len - 1;
+    while (k >= 255) {
+        *dst++ = 255;
+        k -= 255;
+    }
+    *dst++ = static_cast<uint8_t>(k);
+    return dst;
+}
+
+inline size_t run_bytes(int len)
+{
+    return static_cast<size_t>((len - 1) / 255 + 1);
+}
+
+// Encodes one tile (tw x th pixels of wire bytes at `raw`) at `dst`;
+// returns the end of what it wrote.
+template <class T, int C>
+uint8_t *encode_tile(const uint8_t *raw, int tw, int th, int off, ZrleEncoder::Scratch &s, uint8_t *dst)
+{
+    constexpr int B = sizeof(T);
+    const int n = tw * th;
+    enc::ColourTable &pal = s.palette;
+    uint8_t *idx = s.index;
+    pal.clear();
+
+    // One pass: runs (across rows, as ZRLE allows) and the palette.
+    size_t nruns = 0, len_bytes = 0, single = 0;
+    bool pal_ok = true;
+    T prev = enc::load_px<T>(raw);
+    int cur = pal.lookup_or_add(prev);
+    idx[0] = static_cast<uint8_t>(cur);
+    int run = 1;
+    for (int i = 1; i < n; i++) {
+        const T v = enc::load_px<T>(raw + i * B);
+        if (v == prev) {
+            run++;
+            idx[i] = static_cast<uint8_t>(cur);
+            continue;
+        }
+        nruns++;
+        len_bytes += run_bytes(run);
+        single += run == 1;
+        prev = v;
+        run = 1;
+        if (pal_ok) {
+            cur = pal.lookup_or_add(v);
+            pal_ok = cur >= 0;
+        }
+        idx[i] = static_cast<uint8_t>(cur);
+    }
+    nruns++;
+    len_bytes += run_bytes(run);
+    single += run == 1;
+
+    const int np = pal_ok ? pal.size() : 0;
+    if (np == 1) {
+        *dst++ = 1;
+        return put_cpixel<T, C>(dst, prev, off);
+    }
+
+    enum Kind { Raw, Packed, PlainRle, PaletteRle } kind = Raw;
+    size_t best = 1 + static_cast<size_t>(n) * C;
+    const size_t plain_rle = 1 + nruns * C + len_bytes;
+    if (plain_rle < best) {
+        best = plain_rle;
+        kind = PlainRle;
+    }
+    int bits = 0;
+    if (np >= 2 && np <= 16) {
+        bits = np <= 2 ? 1 : np <= 4 ? 2 : 4;
+        const size_t packed = 1 + static_cast<size_t>(np) * C + static_cast<size_t>(th) * ((tw * bits + 7) / 8);
+        if (packed < best) {
+            best = packed;
+            kind = Packed;
+        }
+    }
+    if (np >= 2) {
+        const size_t prle = 1 + static_cast<size_t>(np) * C + nruns + (len_bytes - single);
+        if (prle < best) {
+            best = prle;
+            kind = PaletteRle;
+        }
+    }
+
+    switch (kind) {
+    case Raw:
+        *dst++ = 0;
+        if constexpr (C == B) {
+            std::memcpy(dst, raw, static_cast<size_t>(n) * B);
+            return dst + static_cast<size_t>(n) * B;
+        } else {
+            for (int i = 0; i < n; i++) {
+                dst = put_cpixel<T, C>(dst, enc::load_px<T>(raw + i * B), off);
+            }
+            return dst;
+        }
+    case Packed: {
+        *dst++ = static_cast<uint8_t>(np);
+        for (int k = 0; k < np; k++) {
+            dst = put_cpixel<T, C>(dst, static_cast<T>(pal.colour(k)), off);
+        }
+        const uint8_t *ip = idx;
+        for (int y = 0; y < th; y++) {
+            unsigned acc = 0;
+            int nb = 0;
+            for (int x = 0; x < tw; x++) {
+                acc = acc << bits | *ip++;
+                nb += bits;
+                if (nb == 8) {
+                    *dst++ = static_cast<uint8_t>(acc);
+                    acc = 0;
+                    nb = 0;
+                }
+            }
+            if (nb > 0) {
+                *dst++ = static_cast<uint8_t>(acc << (8 - nb));
+            }
+        }
+        return dst;
+    }
+    case PlainRle: {
+        *dst++ = 128;
+        T c = enc::load_px<T>(raw);
+        int len = 1;
+        for (int i = 1; i < n; i++) {
+            const T v = enc::load_px<T>(raw + i * B);
+            if (v == c) {
+                len++;
+                continue;
+            }
+            dst = put_run(put_cpixel<T, C>(dst, c, off), len);
+            c = v;
+            len = 1;
+        }
+        return put_run(put_cpixel<T, C>(dst, c, off), len);
+    }
+    case PaletteRle: {
+        *dst++ = static_cast<uint8_t>(128 + np);
+        for (int k = 0; k < np; k++) {
+            dst = put_cpixel<T, C>(dst, static_cast<T>(pal.colour(k)), off);
+        }
+        uint8_t c = idx[0];
+        int len = 1;
+        auto flush = [&dst](uint8_t ci, int l) {
+            if (l == 1) {
+                *dst++ = ci;
+            } else {
+                *dst++ = static_cast<uint8_t>(ci | 0x80);
+                dst = put_run(dst, l);
+            }
+        };
+        for (int i = 1; i < n; i++) {
+            if (idx[i] == c) {
+                len++;
+                continue;
+            }
+            flush(c, len);
+            c = idx[i];
+            len = 1;
+        }
+        flush(c, len);
+        return dst;
+    }
+    }
+    return dst;
+}
+
+template <class T, int C>
+void encode_rect(const Rect &r, const EncodeContext &ctx, int off, ZrleEncoder::Scratch &s, enc::Deflater &z)
+{
+    // Worst case per tile: the raw subencoding.
+    const size_t tiles_per_band = static_cast<size_t>((r.w + kTile - 1) / kTile);
+    const size_t worst = tiles_per_band * (1 + kTile * kTile * C) + 16;
+    if (s.plain.size() < worst) {
+        s.plain.resize(worst);
+    }
+    for (int ty = r.y; ty < r.bottom(); ty += kTile) {
+        const int th = std::min(kTile, r.bottom() - ty);
+        uint8_t *dst = s.plain.data();
+        for (int tx = r.x; tx < r.right(); tx += kTile) {
+            const int tw = std::min(kTile, r.right() - tx);
+            enc::convert_rect({tx, ty, tw, th}, ctx, s.tile);
+            dst = encode_tile<T, C>(s.tile.data(), tw, th, off, s, dst);
+        }
+        z.feed(s.plain.data(), static_cast<size_t>(dst - s.plain.data()));
+    }
+}
+
+} // namespace
+
+size_t ZrleEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    // See the header: level-0 ZYWRLE is plain ZRLE on the wire.
+    write_rect_header(out, r, 16);
+    z_.set_level(enc::zlib_level(ctx.compress_level, kDefaultLevel));
+    z_.clear_output();
+
+    const enc::CPixelLayout cp = enc::cpixel_layout(ctx.pf);
+    switch (ctx.pf.bytes_per_pixel()) {
+    case 1: encode_rect<uint8_t, 1>(r, ctx, 0, s_, z_); break;
+    case 2: encode_rect<uint16_t, 2>(r, ctx, 0, s_, z_); break;
+    default:
+        if (cp.bytes == 3) {
+            encode_rect<uint32_t, 3>(r, ctx, cp.offset, s_, z_);
+        } else {
+            encode_rect<uint32_t, 4>(r, ctx, 0, s_, z_);
+        }
+        break;
+    }
+    z_.sync_flush();
+    io::ByteWriter(out).u32(static_cast<uint32_t>(z_.output_size()));
+    out.append({z_.output_data(), z_.output_size()});
+    return 1;
+}
+
+} // namespace qvnc::vnc
