@@ -1,0 +1,687 @@
+"""Shared helpers for the qvnc integration tests (standard library only).
+
+* Proc: a child process whose stdout lines are collected by a thread, with
+  waiting for a line that matches a pattern (with a timeout, no sleeps).
+* start_server(): starts qvnc-emu / qvnc-test-host on a free port >= 5900,
+  waits for READY, retries when the port was taken in between.
+* PPM reading, frame dumps through SIGUSR1.
+* RfbClient: a raw RFB client for byte-exact checks.
+* Runner: runs named cases, prints "ok"/"not ok" and the reason, exits 1 on
+  any failure.
+"""
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+import qvnc_des
+
+HOST = '127.0.0.1'
+DEFAULT_TIMEOUT = 10.0
+
+
+class Fail(Exception):
+    """A test expectation that did not hold."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def hexs(data, limit=64):
+    h = data[:limit].hex(' ')
+    if len(data) > limit:
+        h += ' ... (%d bytes)' % len(data)
+    return h or '(nothing)'
+
+
+def expect_bytes(got, want, what):
+    if got != want:
+        raise Fail('%s: expected [%s] but saw [%s]' % (what, hexs(want), hexs(got)))
+
+
+def env_path(name):
+    p = os.environ.get(name)
+    if not p:
+        raise Fail('environment variable %s (path of a test binary) is not set' % name)
+    if not os.access(p, os.X_OK):
+        raise Fail('%s=%s is not an executable' % (name, p))
+    return p
+
+
+# ---------------------------------------------------------------------------
+# processes
+
+class ProcExited(Fail):
+    pass
+
+
+class Proc:
+    """A child process with line-collected stdout and stderr."""
+
+    def __init__(self, argv, name=None, env=None, stdin=True):
+        self.argv = list(argv)
+        self.name = name or os.path.basename(argv[0])
+        self.lines = []
+        self.err = []
+        self.cond = threading.Condition()
+        self.eof = False
+        self.p = subprocess.Popen(self.argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  env=env)
+        self._t_out = threading.Thread(target=self._reader, args=(self.p.stdout, False), daemon=True)
+        self._t_err = threading.Thread(target=self._reader, args=(self.p.stderr, True), daemon=True)
+        self._t_out.start()
+        self._t_err.start()
+
+    def _reader(self, stream, is_err):
+        for raw in iter(stream.readline, b''):
+            line = raw.decode('utf-8', 'replace').rstrip('\r\n')
+            with self.cond:
+                (self.err if is_err else self.lines).append(line)
+                self.cond.notify_all()
+        with self.cond:
+            if not is_err:
+                self.eof = True
+            self.cond.notify_all()
+
+    def mark(self):
+        with self.cond:
+            return len(self.lines)
+
+    def stderr_tail(self, n=25):
+        with self.cond:
+            tail = self.err[-n:]
+        return '\n'.join('    [%s stderr] %s' % (self.name, l) for l in tail)
+
+    def stdout_tail(self, n=25):
+        with self.cond:
+            tail = self.lines[-n:]
+        return '\n'.join('    [%s stdout] %s' % (self.name, l) for l in tail)
+
+    def describe(self):
+        return '%s\n%s' % (self.stdout_tail(), self.stderr_tail())
+
+    def find(self, pattern, start=0):
+        """Index and match of the first line >= start that matches, or None."""
+        rx = re.compile(pattern)
+        with self.cond:
+            for i in range(start, len(self.lines)):
+                m = rx.search(self.lines[i])
+                if m:
+                    return i, m
+        return None
+
+    def wait_line(self, pattern, timeout=DEFAULT_TIMEOUT, start=0, what=None):
+        """Waits for a stdout line (index >= start) matching the regex."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        i = start
+        with self.cond:
+            while True:
+                while i < len(self.lines):
+                    m = rx.search(self.lines[i])
+                    if m:
+                        return i, m
+                    i += 1
+                if self.eof:
+                    self.p.poll()
+                    raise ProcExited('%s: stdout closed (exit status %s) before a line matching /%s/ (%s)\n%s'
+                                     % (self.name, self.p.returncode, pattern, what or 'waited for',
+                                        self.describe()))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Fail('%s: no stdout line matching /%s/ within %.1fs (%s)\n%s'
+                               % (self.name, pattern, timeout, what or 'waited for', self.describe()))
+                self.cond.wait(left)
+
+    def send_line(self, text):
+        self.p.stdin.write((text + '\n').encode())
+        self.p.stdin.flush()
+
+    def command(self, text, timeout=DEFAULT_TIMEOUT):
+        """Sends a command line and returns the next OK/ERROR answer line."""
+        start = self.mark()
+        self.send_line(text)
+        _, m = self.wait_line(r'^(OK|ERROR\b.*)$', timeout, start, what='answer to %r' % text)
+        return m.group(1)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def signal(self, sig):
+        self.p.send_signal(sig)
+
+    def stop(self, timeout=10):
+        """SIGTERM, wait; SIGKILL if it hangs. Returns the exit status."""
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        for s in (self.p.stdin, ):
+            try:
+                if s:
+                    s.close()
+            except OSError:
+                pass
+        self._t_out.join(2)
+        self._t_err.join(2)
+        return self.p.returncode
+
+
+def free_port():
+    """A TCP port >= 5900 that was free a moment ago on 127.0.0.1."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if 5900 <= port <= 65535:
+            return port
+    raise Fail('could not find a free port >= 5900')
+
+
+def start_server(make_argv, name, ready_timeout=20, attempts=5, env=None):
+    """make_argv(display_number) -> argv. Returns (Proc, port) after READY."""
+    last = None
+    for _ in range(attempts):
+        port = free_port()
+        proc = Proc(make_argv(port - 5900), name=name, env=env)
+        try:
+            proc.wait_line(r'^READY$', ready_timeout, what='READY')
+            return proc, port
+        except Fail as e:
+            last = e
+            proc.stop()
+            text = '\n'.join(proc.err + proc.lines).lower()
+            if 'in use' in text or 'eaddrinuse' in text:
+                continue
+            raise
+    raise Fail('%s never became ready (port races?): %s' % (name, last))
+
+
+def start_emu(extra_args, vnc_suffix='', name='qvnc-emu', prefix_args=()):
+    """Starts qvnc-emu with -vnc 127.0.0.1:D<vnc_suffix> and extra_args."""
+    emu = env_path('QVNC_EMU')
+    return start_server(lambda d: [emu, *prefix_args, '-vnc', '%s:%d%s' % (HOST, d, vnc_suffix), *extra_args],
+                        name)
+
+
+# ---------------------------------------------------------------------------
+# images
+
+def read_ppm(path):
+    """Reads a binary P6 PPM (maxval 255). Returns (width, height, rgb bytes)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    fields = []
+    pos = 0
+    while len(fields) < 4:
+        while pos < len(data) and data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b'#':
+            while pos < len(data) and data[pos:pos + 1] not in (b'\n', b'\r'):
+                pos += 1
+            continue
+        start = pos
+        while pos < len(data) and not data[pos:pos + 1].isspace():
+            pos += 1
+        fields.append(data[start:pos])
+    pos += 1  # the single whitespace after maxval
+    check(fields[0] == b'P6', '%s: not a binary PPM (magic %r)' % (path, fields[0]))
+    w, h, maxval = int(fields[1]), int(fields[2]), int(fields[3])
+    check(maxval == 255, '%s: maxval %d, expected 255' % (path, maxval))
+    rgb = data[pos:pos + w * h * 3]
+    check(len(rgb) == w * h * 3, '%s: truncated pixel data (%d of %d bytes)' % (path, len(rgb), w * h * 3))
+    return w, h, rgb
+
+
+def write_ppm(path, w, h, rgb):
+    with open(path, 'wb') as f:
+        f.write(b'P6\n%d %d\n255\n' % (w, h))
+        f.write(rgb)
+
+
+def frame_dump(proc, path, timeout=DEFAULT_TIMEOUT):
+    """Asks qvnc-emu (started with --frame-dump path) for the guest frame."""
+    start = proc.mark()
+    proc.signal(signal.SIGUSR1)
+    proc.wait_line(r'^FRAME-DUMPED ' + re.escape(path) + r'$', timeout, start, what='frame dump')
+    return read_ppm(path)
+
+
+def compare_rgb(w, h, want, got, what, tolerance=0):
+    """Compares two RGB byte strings; raises with the first differences."""
+    check(len(want) == len(got) == w * h * 3,
+          '%s: size mismatch (%d / %d bytes for %dx%d)' % (what, len(want), len(got), w, h))
+    if want == got:
+        return
+    bad = []
+    for i in range(w * h):
+        a = want[3 * i:3 * i + 3]
+        b = got[3 * i:3 * i + 3]
+        if a != b and max(abs(x - y) for x, y in zip(a, b)) > tolerance:
+            bad.append(i)
+    if not bad:
+        return
+    first = ', '.join('(%d,%d) want #%s got #%s' % (i % w, i // w, want[3 * i:3 * i + 3].hex(),
+                                                   got[3 * i:3 * i + 3].hex()) for i in bad[:5])
+    raise Fail('%s: %d of %d pixels differ; first: %s' % (what, len(bad), w * h, first))
+
+
+# ---------------------------------------------------------------------------
+# RFB
+
+class PixelFormat:
+    def __init__(self, bpp, depth, big_endian, true_colour, rmax, gmax, bmax, rshift, gshift, bshift):
+        self.bpp, self.depth, self.big_endian, self.true_colour = bpp, depth, big_endian, true_colour
+        self.rmax, self.gmax, self.bmax = rmax, gmax, bmax
+        self.rshift, self.gshift, self.bshift = rshift, gshift, bshift
+
+    @classmethod
+    def unpack(cls, b):
+        v = struct.unpack('>BBBBHHHBBB3x', b)
+        return cls(*v)
+
+    def pack(self):
+        return struct.pack('>BBBBHHHBBB3x', self.bpp, self.depth, self.big_endian, self.true_colour,
+                           self.rmax, self.gmax, self.bmax, self.rshift, self.gshift, self.bshift)
+
+    @property
+    def bytes_pp(self):
+        return self.bpp // 8
+
+    def __repr__(self):
+        return ('PixelFormat(bpp=%d depth=%d be=%d tc=%d max=%d/%d/%d shift=%d/%d/%d)'
+                % (self.bpp, self.depth, self.big_endian, self.true_colour, self.rmax, self.gmax,
+                   self.bmax, self.rshift, self.gshift, self.bshift))
+
+    def encode_rgb(self, r, g, b):
+        """Pixel bytes QEMU sends for an 8-bit RGB value: each channel is
+        truncated to its bit count (QEMU's vnc_convert_pixel)."""
+        rb, gb, bb = self.rmax.bit_length(), self.gmax.bit_length(), self.bmax.bit_length()
+        v = ((((r << rb) >> 8) << self.rshift) | (((g << gb) >> 8) << self.gshift)
+             | (((b << bb) >> 8) << self.bshift))
+        return v.to_bytes(self.bytes_pp, 'big' if self.big_endian else 'little')
+
+    def expected_pixels(self, rgb):
+        """The raw pixel bytes for a whole RGB image."""
+        cache = {}
+        out = bytearray()
+        for i in range(0, len(rgb), 3):
+            key = rgb[i:i + 3]
+            px = cache.get(key)
+            if px is None:
+                px = cache[key] = self.encode_rgb(key[0], key[1], key[2])
+            out += px
+        return bytes(out)
+
+
+# QEMU's server pixel format on a little-endian host.
+PF_SERVER_LE = PixelFormat(32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
+PF_R5G6B5_BE = PixelFormat(16, 16, 1, 1, 31, 63, 31, 11, 5, 0)
+PF_BGR233 = PixelFormat(8, 8, 0, 1, 7, 7, 3, 0, 3, 6)
+
+ENC_RAW = 0
+ENC_HEXTILE = 5
+ENC_ZLIB = 6
+ENC_TIGHT = 7
+ENC_ZRLE = 16
+ENC_DESKTOP_SIZE = -223
+ENC_CURSOR = -239
+ENC_POINTER_TYPE = -257
+ENC_EXT_KEY = -258
+ENC_AUDIO = -259
+ENC_LED = -261
+ENC_DESKTOP_NAME = -307
+ENC_EXT_DESKTOP_SIZE = -308
+ENC_ALPHA_CURSOR = -314
+ENC_WMVI = 0x574D5669
+
+
+class ServerInit:
+    def __init__(self, width, height, pf_bytes, name):
+        self.width, self.height, self.pf_bytes, self.name = width, height, pf_bytes, name
+        self.pf = PixelFormat.unpack(pf_bytes)
+
+
+class Rect:
+    def __init__(self, x, y, w, h, enc, data):
+        self.x, self.y, self.w, self.h, self.enc, self.data = x, y, w, h, enc, data
+
+    def __repr__(self):
+        return 'Rect(%d,%d %dx%d enc=%d, %d bytes)' % (self.x, self.y, self.w, self.h, self.enc, len(self.data))
+
+
+class RfbClient:
+    """A raw RFB client over a blocking socket with timeouts."""
+
+    def __init__(self, port, host=HOST, timeout=DEFAULT_TIMEOUT, label='client'):
+        self.label = label
+        self.timeout = timeout
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.pf = None
+        self.width = self.height = None
+
+    # -- bytes
+    def recv_exact(self, n, what='data'):
+        buf = bytearray()
+        while len(buf) < n:
+            try:
+                chunk = self.sock.recv(n - len(buf))
+            except socket.timeout:
+                raise Fail('%s: timed out after %.0fs reading %s (%d of %d bytes: [%s])'
+                           % (self.label, self.timeout, what, len(buf), n, hexs(bytes(buf))))
+            except ConnectionResetError:
+                chunk = b''
+            if not chunk:
+                raise Fail('%s: connection closed by the server while reading %s (got %d of %d bytes: [%s])'
+                           % (self.label, what, len(buf), n, hexs(bytes(buf))))
+            buf += chunk
+        return bytes(buf)
+
+    def u8(self, what='u8'):
+        return self.recv_exact(1, what)[0]
+
+    def u16(self, what='u16'):
+        return struct.unpack('>H', self.recv_exact(2, what))[0]
+
+    def u32(self, what='u32'):
+        return struct.unpack('>I', self.recv_exact(4, what))[0]
+
+    def s32(self, what='s32'):
+        return struct.unpack('>i', self.recv_exact(4, what))[0]
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def read_until_eof(self, timeout=DEFAULT_TIMEOUT, what='the server to close the connection', limit=1 << 24):
+        """Reads everything until EOF. Returns the bytes seen. Fails on timeout."""
+        deadline = time.monotonic() + timeout
+        buf = bytearray()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Fail('%s: waited %.0fs for %s, but the connection stayed open (read [%s])'
+                           % (self.label, timeout, what, hexs(bytes(buf))))
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                chunk = b''
+            finally:
+                self.sock.settimeout(self.timeout)
+            if not chunk:
+                return bytes(buf)
+            buf += chunk
+            if len(buf) > limit:
+                raise Fail('%s: more than %d bytes while waiting for %s' % (self.label, limit, what))
+
+    def expect_eof_exact(self, want, what, timeout=DEFAULT_TIMEOUT):
+        """The server sends exactly `want`, then closes."""
+        got = self.read_until_eof(timeout, what)
+        expect_bytes(got, want, what + ' (all bytes until close)')
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    # -- handshake
+    def version(self, minor_or_raw):
+        greeting = self.recv_exact(12, 'ProtocolVersion')
+        expect_bytes(greeting, b'RFB 003.008\n', 'server ProtocolVersion')
+        raw = minor_or_raw if isinstance(minor_or_raw, bytes) else b'RFB 003.%03d\n' % minor_or_raw
+        self.send(raw)
+
+    def security(self, minor, expect_type, choose=None, password=None):
+        """Does the security phase. minor 3/4/5 -> 3.3 path. Returns after a
+        successful SecurityResult (or none, for None auth before 3.8)."""
+        if minor in (3, 4, 5):
+            t = self.u32('3.3 security type')
+            check(t == expect_type, '%s: 3.%d security type: expected u32 %d, saw u32 %d'
+                  % (self.label, minor, expect_type, t))
+            chosen = t
+        else:
+            n = self.u8('number of security types')
+            types = self.recv_exact(n, 'security types') if n else b''
+            expect_bytes(bytes([n]) + types, bytes([1, expect_type]), '%s: 3.%d security type list'
+                         % (self.label, minor))
+            chosen = expect_type if choose is None else choose
+            self.send(bytes([chosen]))
+        if chosen == 2:
+            challenge = self.recv_exact(16, 'VNC auth challenge')
+            self.send(qvnc_des.vnc_response(password or '', challenge))
+            res = self.recv_exact(4, 'SecurityResult')
+            expect_bytes(res, b'\0\0\0\0', '%s: SecurityResult after a correct VNC password' % self.label)
+        elif chosen == 1 and minor >= 8:
+            res = self.recv_exact(4, 'SecurityResult')
+            expect_bytes(res, b'\0\0\0\0', '%s: SecurityResult for auth None (3.8)' % self.label)
+
+    def client_init(self, shared=True):
+        self.send(bytes([1 if shared else 0]))
+        hdr = self.recv_exact(24, 'ServerInit header')
+        w, h = struct.unpack('>HH', hdr[:4])
+        pf_bytes = hdr[4:20]
+        name_len = struct.unpack('>I', hdr[20:24])[0]
+        check(name_len <= 4096, '%s: ServerInit name length %d is absurd (header [%s])'
+              % (self.label, name_len, hexs(hdr)))
+        name = self.recv_exact(name_len, 'ServerInit name')
+        si = ServerInit(w, h, pf_bytes, name)
+        self.pf = si.pf
+        self.width, self.height = w, h
+        return si
+
+    def handshake(self, minor=8, expect_type=1, password=None, shared=True):
+        self.version(minor)
+        self.security(minor, expect_type, password=password)
+        return self.client_init(shared)
+
+    # -- client messages
+    def set_pixel_format(self, pf):
+        self.send(b'\x00\x00\x00\x00' + pf.pack())
+        if pf.true_colour == 0:
+            self.pf = PF_BGR233  # what QEMU forces
+        else:
+            self.pf = pf
+
+    def set_encodings(self, encs):
+        self.send(struct.pack('>BxH', 2, len(encs)) + b''.join(struct.pack('>i', e) for e in encs))
+
+    def fbur(self, incremental=False, x=0, y=0, w=None, h=None):
+        w = self.width if w is None else w
+        h = self.height if h is None else h
+        self.send(struct.pack('>BBHHHH', 3, 1 if incremental else 0, x, y, w, h))
+
+    def key_event(self, keysym, down):
+        self.send(struct.pack('>BBxxI', 4, 1 if down else 0, keysym))
+
+    def pointer_event(self, x, y, mask):
+        self.send(struct.pack('>BBHH', 5, mask, x, y))
+
+    def cut_text(self, text):
+        self.send(struct.pack('>BxxxI', 6, len(text)) + text)
+
+    def ext_key_event(self, keysym, keycode, down):
+        self.send(struct.pack('>BBHII', 255, 0, 1 if down else 0, keysym, keycode))
+
+    # -- server messages
+    def read_message(self):
+        """Returns ('update', [Rect]) | ('colourmap', first, [(r,g,b)]) |
+        ('bell',) | ('cut', bytes) | ('qemu', sub, op, data)."""
+        t = self.u8('server message type')
+        if t == 0:
+            hdr = self.recv_exact(3, 'FramebufferUpdate header')
+            n = struct.unpack('>xH', hdr)[0]
+            rects = []
+            for i in range(n):
+                x, y, w, h, enc = struct.unpack('>HHHHi', self.recv_exact(12, 'rect header %d/%d' % (i + 1, n)))
+                rects.append(Rect(x, y, w, h, enc, self._rect_data(x, y, w, h, enc)))
+            return ('update', rects)
+        if t == 1:
+            first, n = struct.unpack('>xHH', self.recv_exact(5, 'SetColourMapEntries header'))
+            data = self.recv_exact(6 * n, 'colour map entries')
+            return ('colourmap', first, [struct.unpack('>HHH', data[6 * i:6 * i + 6]) for i in range(n)])
+        if t == 2:
+            return ('bell',)
+        if t == 3:
+            n = struct.unpack('>xxxI', self.recv_exact(7, 'ServerCutText header'))[0]
+            return ('cut', self.recv_exact(n, 'ServerCutText text'))
+        if t == 255:
+            sub, op = struct.unpack('>BH', self.recv_exact(3, 'QEMU server message'))
+            data = b''
+            if sub == 1 and op == 2:
+                data = self.recv_exact(self.u32('audio data length'), 'audio data')
+            return ('qemu', sub, op, data)
+        raise Fail('%s: unexpected server message type %d' % (self.label, t))
+
+    def _rect_data(self, x, y, w, h, enc):
+        bpp = self.pf.bytes_pp
+        if enc == ENC_RAW:
+            return self.recv_exact(w * h * bpp, 'Raw rect %dx%d at %d,%d' % (w, h, x, y))
+        if enc in (ENC_EXT_KEY, ENC_AUDIO, ENC_DESKTOP_SIZE, ENC_POINTER_TYPE):
+            return b''
+        if enc == ENC_LED:
+            return self.recv_exact(1, 'LED state')
+        if enc == ENC_EXT_DESKTOP_SIZE:
+            head = self.recv_exact(4, 'ExtendedDesktopSize screens')
+            return head + self.recv_exact(16 * head[0], 'ExtendedDesktopSize screen list')
+        if enc == ENC_CURSOR:
+            return self.recv_exact(w * h * bpp + ((w + 7) // 8) * h, 'cursor')
+        if enc == ENC_ALPHA_CURSOR:
+            sub = self.s32('alpha cursor encoding')
+            check(sub == 0, '%s: alpha cursor in encoding %d, expected Raw' % (self.label, sub))
+            return self.recv_exact(w * h * 4, 'alpha cursor')
+        if enc == ENC_WMVI:
+            return self.recv_exact(16, 'WMVi pixel format')
+        if enc == ENC_DESKTOP_NAME:
+            return self.recv_exact(self.u32('desktop name length'), 'desktop name')
+        raise Fail('%s: rect %dx%d at %d,%d has encoding %d, which this client did not ask for'
+                   % (self.label, w, h, x, y, enc))
+
+    def read_frame(self, timeout=30, on_other=None, on_rect=None):
+        """Reads FramebufferUpdates until every pixel has been painted by a
+        Raw rect. Returns the pixel bytes (client format, row-major).
+        on_other(msg) sees other server messages, on_rect(rect) non-Raw rects."""
+        w, h, bpp = self.width, self.height, self.pf.bytes_pp
+        canvas = bytearray(w * h * bpp)
+        covered = bytearray(w * h)
+        missing = w * h
+        deadline = time.monotonic() + timeout
+        while missing:
+            if time.monotonic() > deadline:
+                raise Fail('%s: %d of %d pixels still not received after %.0fs' % (self.label, missing, w * h, timeout))
+            msg = self.read_message()
+            if msg[0] != 'update':
+                if on_other:
+                    on_other(msg)
+                continue
+            for r in msg[1]:
+                if r.enc != ENC_RAW:
+                    if on_rect:
+                        on_rect(r)
+                    continue
+                check(r.x + r.w <= w and r.y + r.h <= h,
+                      '%s: rect %r exceeds the %dx%d framebuffer' % (self.label, r, w, h))
+                for row in range(r.h):
+                    y = r.y + row
+                    off = y * w + r.x
+                    canvas[off * bpp:(off + r.w) * bpp] = r.data[row * r.w * bpp:(row + 1) * r.w * bpp]
+                    seg = covered[off:off + r.w]
+                    missing -= r.w - seg.count(1)
+                    covered[off:off + r.w] = b'\x01' * r.w
+        return bytes(canvas)
+
+
+def compare_pixels(pf, w, h, rgb, got, what):
+    """Compares received pixel bytes with the expected conversion of rgb."""
+    want = pf.expected_pixels(rgb)
+    if want == got:
+        return
+    bpp = pf.bytes_pp
+    bad = [i for i in range(w * h) if want[i * bpp:(i + 1) * bpp] != got[i * bpp:(i + 1) * bpp]]
+    first = ', '.join('(%d,%d) rgb #%s want [%s] got [%s]'
+                      % (i % w, i // w, rgb[3 * i:3 * i + 3].hex(), want[i * bpp:(i + 1) * bpp].hex(),
+                         got[i * bpp:(i + 1) * bpp].hex()) for i in bad[:5])
+    raise Fail('%s: %d of %d pixels differ from the frame dump (%r); first: %s'
+               % (what, len(bad), w * h, pf, first))
+
+
+# ---------------------------------------------------------------------------
+# running cases
+
+class Runner:
+    def __init__(self, title):
+        self.title = title
+        self.failures = []
+        self.count = 0
+        self.cleanups = []
+        qvnc_des.self_test()
+
+    def case(self, name, fn, *args):
+        self.count += 1
+        t0 = time.monotonic()
+        try:
+            fn(*args)
+        except Fail as e:
+            self.failures.append(name)
+            print('not ok %d - %s\n  reason: %s' % (self.count, name, str(e).replace('\n', '\n  ')), flush=True)
+        except Exception:
+            self.failures.append(name)
+            print('not ok %d - %s\n  unexpected error:\n  %s'
+                  % (self.count, name, traceback.format_exc().replace('\n', '\n  ')), flush=True)
+        else:
+            print('ok %d - %s (%.2fs)' % (self.count, name, time.monotonic() - t0), flush=True)
+
+    def at_exit(self, fn):
+        self.cleanups.append(fn)
+
+    def finish(self):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception:
+                traceback.print_exc()
+        print('1..%d' % self.count)
+        if self.failures:
+            print('%s: %d of %d cases FAILED: %s' % (self.title, len(self.failures), self.count,
+                                                     ', '.join(self.failures)), flush=True)
+            sys.exit(1)
+        print('%s: all %d cases passed' % (self.title, self.count), flush=True)
+        sys.exit(0)
+
+    def fatal(self, msg):
+        print('Bail out! %s' % msg, flush=True)
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception:
+                pass
+        sys.exit(1)
+
+
+def tmpdir(prefix):
+    """A temporary directory removed when the test script exits."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""The password / expiry paths through the public C API, driven by qvnc-test-host
+(a C11 program embedding libqvnc), checked with a raw RFB client (stdlib only).
+
+Environment: QVNC_TEST_HOST = path of qvnc-test-host.
+Reference: qemu-vnc-spec.md 2.5, 2.6, 4.2.
+"""
+
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from qvnc_testlib import (Fail, Runner, RfbClient, check, expect_bytes, start_server, env_path,
+                          compare_pixels, PF_SERVER_LE)
+import qvnc_des
+
+AUTH_FAILED = struct.pack('>II', 1, 22) + b'Authentication failed\0'
+HOST_W, HOST_H = 64, 48
+HOST_RGB = bytes([0x33, 0x66, 0x99]) * (HOST_W * HOST_H)
+
+run = Runner('test_host')
+host_bin = env_path('QVNC_TEST_HOST')
+
+try:
+    pw_host, pw_port = start_server(lambda d: [host_bin, '-name', 'host', '-vnc', '127.0.0.1:%d,password=on' % d],
+                                    'qvnc-test-host(password=on)')
+except Fail as e:
+    run.fatal('cannot start qvnc-test-host with password=on: %s' % e)
+run.at_exit(pw_host.stop)
+
+try:
+    none_host, none_port = start_server(lambda d: [host_bin, '-vnc', '127.0.0.1:%d' % d],
+                                        'qvnc-test-host(auth none)')
+except Fail as e:
+    run.fatal('cannot start qvnc-test-host with auth none: %s' % e)
+run.at_exit(none_host.stop)
+
+
+def login(password, ok, minor=8, what=''):
+    c = RfbClient(pw_port, label='vnc-auth %s' % what)
+    c.version(minor)
+    expect_bytes(c.recv_exact(2, 'security types'), b'\x01\x02', 'security types of a password=on display')
+    c.send(b'\x02')
+    challenge = c.recv_exact(16, 'challenge')
+    c.send(qvnc_des.vnc_response(password, challenge))
+    if ok:
+        expect_bytes(c.recv_exact(4, 'SecurityResult'), b'\0\0\0\0', 'SecurityResult (%s)' % what)
+        si = c.client_init()
+        check((si.width, si.height) == (HOST_W, HOST_H), 'ServerInit %dx%d, expected %dx%d'
+              % (si.width, si.height, HOST_W, HOST_H))
+        check(si.name == b'QEMU (host)', 'desktop name %r, expected QEMU (host)' % si.name)
+    else:
+        c.expect_eof_exact(AUTH_FAILED, 'rejection (%s)' % what)
+    c.close()
+
+
+def cmd(text, want='OK'):
+    ans = pw_host.command(text)
+    check(ans == want, 'command %r answered %r, expected %r\n%s' % (text, ans, want, pw_host.describe()))
+
+
+def t_no_password_rejects():
+    login('', False, what='no password set yet, empty answer')
+    login('anything', False, what='no password set yet')
+
+
+def t_set_password():
+    cmd('password secret1')
+    login('secret1', True, what='right password')
+    login('secret2', False, what='wrong password')
+
+
+def t_change_password():
+    cmd('password other')
+    login('secret1', False, what='old password after a change')
+    login('other', True, what='new password')
+
+
+def t_expire_now():
+    cmd('password secret1')
+    cmd('expire now')
+    login('secret1', False, what='right password, expired now')
+    cmd('expire never')
+    login('secret1', True, what='right password, never expires')
+
+
+def t_expire_past_and_future():
+    cmd('expire 1')
+    login('secret1', False, what='expired in 1970')
+    cmd('expire +3600')
+    login('secret1', True, what='expires in an hour')
+    cmd('expire never')
+
+
+def t_empty_password():
+    # Latest QEMU stores "" as a real empty password: the empty answer logs in,
+    # anything else does not (and auth is not switched off: CVE-2011-0011).
+    cmd('password')
+    login('', True, what='empty password')
+    login('x', False, what='non-empty answer to the empty password')
+    cmd('password secret1')
+
+
+def t_password_on_auth_none_fails():
+    ans = none_host.command('password secret1')
+    check(ans == 'ERROR Could not set password',
+          'set_password on an auth-none display answered %r, expected QEMU\'s "ERROR Could not set password"' % ans)
+    c = RfbClient(none_port, label='auth none')
+    si = c.handshake(8)
+    check(si.name == b'QEMU', 'desktop name %r, expected QEMU' % si.name)
+    c.fbur(False)
+    compare_pixels(PF_SERVER_LE, HOST_W, HOST_H, HOST_RGB, c.read_frame(), 'solid 0x336699 surface')
+    c.close()
+
+
+def t_expire_on_auth_none():
+    # QEMU's vnc_display_pw_expire() only fails when the display does not
+    # exist: on an auth-none display it stores the time and succeeds (the
+    # time is never consulted, so clients still get in).
+    ans = none_host.command('expire now')
+    check(ans == 'OK', 'expire_password(now) on an auth-none display answered %r; QEMU succeeds '
+          '(vnc_display_pw_expire fails only without a display)' % ans)
+    c = RfbClient(none_port, label='auth none after expire')
+    c.handshake(8)
+    c.close()
+    none_host.command('expire never')
+
+
+def t_input_reaches_host():
+    c = RfbClient(none_port, label='input')
+    c.handshake(8)
+    start = none_host.mark()
+    c.key_event(0xff0d, True)
+    c.pointer_event(3, 4, 0x4)
+    none_host.wait_line(r'^INPUT key keysym=0xff0d qnum=0x0 down=1$', start=start, what='Return key')
+    none_host.wait_line(r'^INPUT pointer x=3 y=4 buttons=0x4$', start=start, what='right button')
+    c.close()
+    none_host.wait_line(r'^CLIENT disconnected ', start=start, what='client_event DISCONNECTED')
+
+
+def t_quit():
+    for h in (pw_host, none_host):
+        check(h.alive(), '%s died\n%s' % (h.name, h.describe()))
+    ans = pw_host.command('quit')
+    check(ans == 'OK', 'quit answered %r' % ans)
+    rc = pw_host.p.wait(10)
+    check(rc == 0, 'qvnc-test-host exit status %s after quit\n%s' % (rc, pw_host.describe()))
+
+
+run.case('password=on without a password rejects everyone', t_no_password_rejects)
+run.case('set_password: right password in, wrong out', t_set_password)
+run.case('set_password again replaces the password', t_change_password)
+run.case('expire now / never', t_expire_now)
+run.case('expire in the past / in an hour', t_expire_past_and_future)
+run.case('empty password is a real password', t_empty_password)
+run.case('set_password on an auth-none display fails', t_password_on_auth_none_fails)
+run.case('expire_password on an auth-none display succeeds', t_expire_on_auth_none)
+run.case('key and pointer reach the C host', t_input_reaches_host)
+run.case('quit exits 0', t_quit)
+run.finish()
