@@ -10,9 +10,15 @@ PKGS=(
   build-essential meson ninja-build pkg-config
   libglib2.0-dev libgnutls28-dev nettle-dev libpixman-1-dev zlib1g-dev libsasl2-dev
   nlohmann-json3-dev libjpeg62-turbo-dev libpng-dev libcmocka-dev
+  # -k LAYOUT keymaps: xkbcommon and the layouts it compiles
+  libxkbcommon-dev xkb-data
   # real peers and fixtures used by the tests
   python3 python3-gi gir1.2-gtk-vnc-2.0 libgvnc-1.0-dev libvncserver-dev
   gnutls-bin sasl2-bin libsasl2-modules binutils
+  # SASL tests: a throwaway MIT Kerberos KDC and the GSSAPI SASL plugin
+  krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
+  # TLS tests: TigerVNC under Xvfb, typing (xdotool), screenshots (import), unshare
+  tigervnc-viewer xvfb x11-utils xdotool imagemagick util-linux
 )
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${PKGS[@]}"

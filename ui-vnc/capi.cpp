@@ -268,6 +268,30 @@ QVNC_API void qvnc_display_set_led_state(qvnc_display *display, unsigned leds)
     });
 }
 
+QVNC_API bool qvnc_display_copy(qvnc_display *display, int src_x, int src_y, int dst_x, int dst_y,
+                                int w, int h, qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!display) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing display");
+            return false;
+        }
+        return check(err, server_of(display)->copy(src_x, src_y, dst_x, dst_y, w, h));
+    });
+}
+
+QVNC_API void qvnc_display_set_clipboard(qvnc_display *display, const char *utf8, size_t len)
+{
+    capi_guard_void([&] {
+        if (display && utf8) {
+            std::string text(utf8, len);
+            if (g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr)) {
+                server_of(display)->set_clipboard(std::move(text));
+            }
+        }
+    });
+}
+
 QVNC_API void qvnc_display_bell(qvnc_display *display)
 {
     capi_guard_void([&] {

@@ -170,6 +170,18 @@ QVNC_API void qvnc_display_mouse_set(qvnc_display *display, int x, int y,
 #define QVNC_LED_CAPS_LOCK   (1u << 2)
 QVNC_API void qvnc_display_set_led_state(qvnc_display *display, unsigned leds);
 
+/* The guest moved a w x h block of its surface from (src_x, src_y) to
+ * (dst_x, dst_y) (a blit it already did in its own memory); clients that
+ * support CopyRect get a copy instead of the pixels.  Both rectangles must
+ * lie inside the surface. */
+QVNC_API bool qvnc_display_copy(qvnc_display *display, int src_x, int src_y, int dst_x,
+                                int dst_y, int w, int h, qvnc_error **err);
+
+/* The guest clipboard text (UTF-8; copied).  Offered to every client:
+ * extended-clipboard clients are notified, others get ServerCutText in
+ * Latin-1. */
+QVNC_API void qvnc_display_set_clipboard(qvnc_display *display, const char *utf8, size_t len);
+
 /* Rings the bell of every client. */
 QVNC_API void qvnc_display_bell(qvnc_display *display);
 

@@ -96,4 +96,19 @@ SurfaceView ServerFramebuffer::view() const
     return SurfaceView{width_, height_, stride_, format_, pixels_.empty() ? nullptr : pixels_.data()};
 }
 
+void ServerFramebuffer::copy_rect(const Rect &src, const Rect &dst)
+{
+    const size_t row_bytes = static_cast<size_t>(src.w) * bytes_pp_;
+    // Walk rows in the direction that never overwrites unread source rows.
+    const bool up = dst.y <= src.y;
+    for (int i = 0; i < src.h; i++) {
+        int k = up ? i : src.h - 1 - i;
+        uint8_t *d = pixels_.data() + static_cast<size_t>(dst.y + k) * stride_ +
+                     static_cast<size_t>(dst.x) * bytes_pp_;
+        const uint8_t *s = pixels_.data() + static_cast<size_t>(src.y + k) * stride_ +
+                           static_cast<size_t>(src.x) * bytes_pp_;
+        std::memmove(d, s, row_bytes);
+    }
+}
+
 } // namespace qvnc::vnc

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dirty-map.hpp"
+#include "rect.hpp"
 #include "surface.hpp"
 
 namespace qvnc::vnc {
@@ -44,6 +45,10 @@ public:
     const uint8_t *row(int y) const { return pixels_.data() + static_cast<size_t>(y) * stride_; }
     // The copy as a surface, e.g. for encoders; valid until the next reset().
     SurfaceView view() const;
+
+    // Moves the pixels of `src` to `dst` (same size, both inside the copy:
+    // the caller checks), overlapping allowed, as a guest blit does.
+    void copy_rect(const Rect &src, const Rect &dst);
 
 private:
     int width_ = 0;

@@ -12,11 +12,15 @@ void ClientCaps::set_encodings(const std::vector<int32_t> &list)
     *this = ClientCaps{};
     pf = keep_pf;
     colour_map = keep_map;
-    encoding = rfb::enc::Raw;
+    // QEMU's rules: first-listed supported wins, never Zlib next to ZRLE.
+    encoding = choose_encoding(list);
     for (auto it = list.rbegin(); it != list.rend(); ++it) {
         int32_t e = *it;
         namespace enc = rfb::enc;
         switch (e) {
+        case enc::CopyRect:
+            copy_rect = true;
+            break;
         case enc::DesktopSize:
             desktop_size = true;
             break;
@@ -50,6 +54,12 @@ void ClientCaps::set_encodings(const std::vector<int32_t> &list)
         case enc::Xvp:
             xvp = true;
             break;
+        case enc::ContinuousUpdates:
+            continuous_updates = true;
+            break;
+        case enc::Fence:
+            fence = true;
+            break;
         case enc::ExtClipboard:
             ext_clipboard = true;
             break;
@@ -61,9 +71,6 @@ void ClientCaps::set_encodings(const std::vector<int32_t> &list)
                 compress_level = e - enc::CompressLevel0;
             } else if (e >= enc::QualityLevel0 && e <= enc::QualityLevel9) {
                 quality_level = e - enc::QualityLevel0;
-            }
-            if (encoder_available(e)) {
-                encoding = e;
             }
             break;
         }

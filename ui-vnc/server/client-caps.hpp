@@ -12,6 +12,7 @@ struct ClientCaps {
     PixelFormat pf = PixelFormat::server_default();
     bool colour_map = false;          // client asked for a colour map (BGR233 fallback)
     int32_t encoding = 0;             // the framebuffer encoding chosen (Raw for now)
+    bool copy_rect = false;           // 1 listed (an extra to the chosen encoding)
     bool desktop_size = false;        // -223
     bool ext_desktop_size = false;    // -308
     bool rich_cursor = false;         // -239
@@ -24,6 +25,8 @@ struct ClientCaps {
     bool wmvi = false;
     bool xvp = false;                 // -309
     bool ext_clipboard = false;
+    bool continuous_updates = false;  // -313
+    bool fence = false;               // -312
     bool last_rect = false;
     int compress_level = -1;
     int quality_level = -1;

@@ -9,6 +9,8 @@
 namespace qvnc::vnc {
 
 namespace {
+constexpr uint32_t kFenceRequest = 1u << 31;
+constexpr uint32_t kFenceKnown = 0x7; // BlockBefore | BlockAfter | SyncNext
 template <class... Ts> struct Overloaded : Ts... {
     using Ts::operator()...;
 };
@@ -18,7 +20,7 @@ template <class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 size_t Connection::handle_message(io::Bytes in)
 {
     rfb::ParserOptions opts;
-    opts.ext_clipboard = false; // extended clipboard arrives with the encodings work
+    opts.ext_clipboard = caps_.ext_clipboard;
     rfb::ParseResult r = rfb::parse_client_message(in, opts);
     if (r.kind == rfb::ParseResult::Kind::NeedMore) {
         return 0;
@@ -37,16 +39,12 @@ size_t Connection::handle_message(io::Bytes in)
                    [&](const rfb::CutTextMsg &m) { on_cut_text(m); },
                    [&](const rfb::QemuExtKeyMsg &m) { on_qemu_ext_key(m); },
                    [&](const rfb::SetDesktopSizeMsg &m) { on_set_desktop_size(m); },
-                   [&](const rfb::ExtClipboardMsg &) {
-                       close("protocol error: extended clipboard message while disabled");
-                   },
+                   [&](const rfb::ExtClipboardMsg &m) { on_ext_clipboard(m); },
                    [&](const rfb::QemuAudioMsg &m) {
                        close(strprintf("protocol error: Audio message %u with audio disabled", m.op));
                    },
-                   [&](const rfb::EnableCuMsg &) {
-                       close("protocol error: continuous updates were not negotiated");
-                   },
-                   [&](const rfb::FenceMsg &) { close("protocol error: fence was not negotiated"); },
+                   [&](const rfb::EnableCuMsg &m) { on_enable_cu(m); },
+                   [&](const rfb::FenceMsg &m) { on_fence(m); },
                    [&](const rfb::XvpMsg &m) { on_xvp(m); },
                },
                r.message);
@@ -87,6 +85,23 @@ void Connection::on_set_encodings(const rfb::SetEncodingsMsg &m)
     pending_pointer_type_ = caps_.pointer_type_change;
     pending_cursor_ = (caps_.rich_cursor || caps_.alpha_cursor) && server_.cursor().defined();
     pending_led_ = caps_.led_state;
+    if (caps_.ext_clipboard && !ext_clipboard_announced_) {
+        // rfbproto: the server sends its caps when the client lists it.
+        ext_clipboard_announced_ = true;
+        send_clipboard_caps();
+    }
+    if (caps_.continuous_updates && !cu_supported_) {
+        // An EndOfContinuousUpdates tells the client we support them.
+        cu_supported_ = true;
+        const uint8_t eocu[1] = {static_cast<uint8_t>(rfb::ServerMsg::EndOfContinuousUpdates)};
+        queue(eocu);
+    }
+    if (caps_.fence && !fence_supported_) {
+        fence_supported_ = true;
+        io::ByteBuffer b;
+        io::ByteWriter(b).u8(static_cast<uint8_t>(rfb::ServerMsg::ServerFence)).pad(3).u32(kFenceRequest).u8(0);
+        queue(b.data());
+    }
     if (caps_.xvp && server_.config().power_control) {
         // XVP_INIT with our version, as soon as the client shows interest.
         const uint8_t init[4] = {static_cast<uint8_t>(rfb::ServerMsg::Xvp), 0, 1, 1};
@@ -111,8 +126,51 @@ void Connection::on_xvp(const rfb::XvpMsg &m)
     }
 }
 
+void Connection::on_enable_cu(const rfb::EnableCuMsg &m)
+{
+    if (!cu_supported_) {
+        close("protocol error: continuous updates were not negotiated");
+        return;
+    }
+    if (m.enable) {
+        cu_enabled_ = true;
+        cu_region_ = Rect{m.x, m.y, m.w, m.h};
+        update_requested_ = true;
+    } else {
+        // Must be answered at once, even when already off.
+        cu_enabled_ = false;
+        const uint8_t eocu[1] = {static_cast<uint8_t>(rfb::ServerMsg::EndOfContinuousUpdates)};
+        queue(eocu);
+    }
+}
+
+void Connection::on_fence(const rfb::FenceMsg &m)
+{
+    if (!fence_supported_) {
+        close("protocol error: fence was not negotiated");
+        return;
+    }
+    if (!(m.flags & kFenceRequest)) {
+        return; // the answer to our own fence
+    }
+    // Everything before this point is already queued in order, which is
+    // what BlockBefore asks; echo the flags we understand, request cleared.
+    uint32_t flags = m.flags & kFenceKnown;
+    io::ByteBuffer b;
+    io::ByteWriter(b)
+        .u8(static_cast<uint8_t>(rfb::ServerMsg::ServerFence))
+        .pad(3)
+        .u32(flags)
+        .u8(static_cast<uint8_t>(m.payload.size()))
+        .bytes(m.payload);
+    queue(b.data());
+}
+
 void Connection::on_update_request(const rfb::UpdateRequestMsg &m)
 {
+    if (cu_enabled_ && m.incremental) {
+        return; // continuous updates: incremental requests are redundant
+    }
     update_requested_ = true;
     if (!m.incremental) {
         // A full request resends the area whatever we think the client has.

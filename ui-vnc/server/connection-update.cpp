@@ -54,6 +54,7 @@ void Connection::surface_changed()
 {
     dirty_ = DirtyMap(server_.width(), server_.height());
     dirty_.mark_all();
+    copies_.clear();
     pending_resize_ = caps_.desktop_size || caps_.ext_desktop_size;
     if (phase_ == Phase::Normal) {
         rebuild_converter();
@@ -62,7 +63,46 @@ void Connection::surface_changed()
 
 void Connection::cursor_changed()
 {
-    pending_cursor_ = caps_.rich_cursor;
+    pending_cursor_ = caps_.rich_cursor || caps_.alpha_cursor;
+}
+
+void Connection::write_cursor(io::ByteWriter &w)
+{
+    const Cursor &c = server_.cursor();
+    const size_t n = static_cast<size_t>(c.width) * c.height;
+    if (caps_.alpha_cursor) {
+        // Cursor With Alpha: Raw RGBA bytes, premultiplied.
+        rect_header(w, c.hot_x, c.hot_y, c.width, c.height, rfb::enc::AlphaCursor);
+        w.s32(rfb::enc::Raw);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t p = c.argb[i];
+            uint32_t a = p >> 24;
+            auto pm = [a](uint32_t v) { return static_cast<uint8_t>((v * a + 127) / 255); };
+            w.u8(pm((p >> 16) & 0xFF)).u8(pm((p >> 8) & 0xFF)).u8(pm(p & 0xFF)).u8(static_cast<uint8_t>(a));
+        }
+        return;
+    }
+    rect_header(w, c.hot_x, c.hot_y, c.width, c.height, rfb::enc::RichCursor);
+    Result<PixelConverter> conv = PixelConverter::make(kArgbFormat, caps_.pf);
+    std::vector<uint8_t> row(static_cast<size_t>(c.width) * caps_.pf.bytes_per_pixel());
+    for (int y = 0; y < c.height; y++) {
+        const uint32_t *src = &c.argb[static_cast<size_t>(y) * c.width];
+        conv->convert(reinterpret_cast<const uint8_t *>(src), c.width, row.data());
+        w.bytes(row);
+    }
+    // Mask: one bit per pixel, MSB first, rows padded to bytes; a pixel
+    // counts as visible from half opacity on.
+    for (int y = 0; y < c.height; y++) {
+        for (int x = 0; x < c.width; x += 8) {
+            uint8_t bits = 0;
+            for (int b = 0; b < 8 && x + b < c.width; b++) {
+                if ((c.argb[static_cast<size_t>(y) * c.width + x + b] >> 24) >= 128) {
+                    bits |= static_cast<uint8_t>(0x80 >> b);
+                }
+            }
+            w.u8(bits);
+        }
+    }
 }
 
 void Connection::pointer_mode_changed()
@@ -73,6 +113,18 @@ void Connection::pointer_mode_changed()
 void Connection::name_changed()
 {
     pending_name_ = caps_.desktop_name;
+}
+
+void Connection::copy_rect(const Rect &src, const Rect &dst)
+{
+    // A CopyRect is valid only when the client already shows the source:
+    // nothing pending there, no resize in flight.
+    if (phase_ == Phase::Normal && caps_.copy_rect && !pending_resize_ && !dirty_.any_in(src) &&
+        contains(Rect{0, 0, client_w_, client_h_}, dst) && copies_.size() < 64) {
+        copies_.emplace_back(src, dst);
+    } else {
+        dirty_.mark(dst);
+    }
 }
 
 void Connection::led_state_changed()
@@ -116,7 +168,7 @@ void Connection::write_update()
     std::vector<int> pseudo;
     size_t npseudo = 0;
     bool ack_key = pending_ext_key_ack_, ptr = pending_pointer_type_;
-    bool cursor = pending_cursor_ && server_.cursor().defined() && caps_.rich_cursor;
+    bool cursor = pending_cursor_ && server_.cursor().defined() && (caps_.rich_cursor || caps_.alpha_cursor);
     bool name = pending_name_ && caps_.desktop_name;
     bool resize = pending_resize_ && (caps_.desktop_size || caps_.ext_desktop_size);
     bool reply = desktop_size_reply_.has_value();
@@ -137,29 +189,7 @@ void Connection::write_update()
             w.u32(static_cast<uint32_t>(n.size())).text(n);
         }
         if (cursor) {
-            const Cursor &c = server_.cursor();
-            rect_header(w, c.hot_x, c.hot_y, c.width, c.height, rfb::enc::RichCursor);
-            Result<PixelConverter> conv = PixelConverter::make(kArgbFormat, caps_.pf);
-            size_t bpp = caps_.pf.bytes_per_pixel();
-            std::vector<uint8_t> row(static_cast<size_t>(c.width) * bpp);
-            for (int y = 0; y < c.height; y++) {
-                const uint32_t *src = &c.argb[static_cast<size_t>(y) * c.width];
-                conv->convert(reinterpret_cast<const uint8_t *>(src), c.width, row.data());
-                w.bytes(row);
-            }
-            // Mask: one bit per pixel, MSB first, rows padded to bytes.
-            for (int y = 0; y < c.height; y++) {
-                for (int x = 0; x < c.width; x += 8) {
-                    uint8_t bits = 0;
-                    for (int b = 0; b < 8 && x + b < c.width; b++) {
-                        uint32_t a = c.argb[static_cast<size_t>(y) * c.width + x + b] >> 24;
-                        if (a >= 128) {
-                            bits |= static_cast<uint8_t>(0x80 >> b);
-                        }
-                    }
-                    w.u8(bits);
-                }
-            }
+            write_cursor(w);
         }
         if (led) {
             rect_header(w, 0, 0, 1, 1, rfb::enc::LedState);
@@ -187,9 +217,13 @@ void Connection::write_update()
         }
     }
 
-    if (update_requested_ && dirty_.any()) {
-        std::vector<Rect> rects = dirty_.take_rects(Rect{0, 0, client_w_, client_h_});
-        if (!rects.empty()) {
+    if (update_requested_ && (dirty_.any() || !copies_.empty())) {
+        Rect area{0, 0, client_w_, client_h_};
+        if (cu_enabled_) {
+            area = intersect(area, cu_region_);
+        }
+        std::vector<Rect> rects = dirty_.take_rects(area);
+        if (!rects.empty() || !copies_.empty()) {
             Encoder &enc = encoder_for(caps_.encoding);
             EncodeContext ectx{server_.framebuffer(), caps_.pf, *converter_,
                                caps_.compress_level, caps_.quality_level,
@@ -199,6 +233,13 @@ void Connection::write_update()
             size_t header_at = out.size();
             update_header(w, 0);
             size_t nrects = 0;
+            // Copies first, in the order the guest made them.
+            for (const auto &[src, dst] : copies_) {
+                rect_header(w, dst.x, dst.y, dst.w, dst.h, rfb::enc::CopyRect);
+                w.u16(static_cast<uint16_t>(src.x)).u16(static_cast<uint16_t>(src.y));
+                nrects++;
+            }
+            copies_.clear();
             for (const Rect &r : rects) {
                 nrects += enc.encode(r, ectx, out);
             }
@@ -211,7 +252,8 @@ void Connection::write_update()
             } else {
                 out.patch_u16(header_at + 2, static_cast<uint16_t>(nrects));
             }
-            update_requested_ = false;
+            // Continuous updates keep the request standing.
+            update_requested_ = cu_enabled_;
             force_update_ = false;
         }
     }

@@ -15,6 +15,7 @@
 
 #include "auth-plan.hpp"
 #include "byte-buffer.hpp"
+#include "byte-writer.hpp"
 #include "client-caps.hpp"
 #include "client-message.hpp"
 #include "dirty-map.hpp"
@@ -75,6 +76,9 @@ public:
     void pointer_mode_changed();
     void name_changed();
     void led_state_changed();
+    void clipboard_changed();
+    // A display copy (CopyRect): the pixels moved in the server copy.
+    void copy_rect(const Rect &src, const Rect &dst);
     void bell();
     void try_send_update();
 
@@ -83,7 +87,10 @@ private:
     bool on_io(GIOCondition cond);
     void read_input();
     void process_input();
+public:
     void queue(std::span<const uint8_t> bytes);
+
+private:
     void flush();
     void update_watch();
     size_t output_backlog() const { return out_.size(); }
@@ -118,11 +125,16 @@ private:
     void on_qemu_ext_key(const rfb::QemuExtKeyMsg &m);
     void on_set_desktop_size(const rfb::SetDesktopSizeMsg &m);
     void on_xvp(const rfb::XvpMsg &m);
+    void on_ext_clipboard(const rfb::ExtClipboardMsg &m);
+    void send_clipboard_caps();
+    void on_enable_cu(const rfb::EnableCuMsg &m);
+    void on_fence(const rfb::FenceMsg &m);
     void rebuild_converter();
 
     // Updates (connection-update.cpp)
     void write_update();
     Encoder &encoder_for(int32_t encoding);
+    void write_cursor(io::ByteWriter &w);
 
     Server &server_;
     std::unique_ptr<io::Transport> transport_;
@@ -171,6 +183,14 @@ private:
     bool pending_name_ = false;
     bool pending_colour_map_ = false;
     bool pending_led_ = false;
+    uint32_t client_clip_formats_ = 0;
+    bool ext_clipboard_announced_ = false;
+    // Continuous updates (-313) and fences (-312), as TigerVNC does them.
+    bool cu_supported_ = false, fence_supported_ = false;
+    bool cu_enabled_ = false;
+    Rect cu_region_{};
+    // CopyRect operations queued for the next update, in order.
+    std::vector<std::pair<Rect, Rect>> copies_;
     struct DesktopSizeReply {
         uint16_t status;
         rfb::SetDesktopSizeMsg request;

@@ -72,4 +72,31 @@ void Server::console_leds_changed()
     }
 }
 
+void Server::set_clipboard(std::string utf8)
+{
+    clipboard_ = std::move(utf8);
+    for (auto &c : conns_) {
+        c->clipboard_changed();
+    }
+}
+
+Status Server::copy(int src_x, int src_y, int dst_x, int dst_y, int w, int h)
+{
+    const Rect bounds{0, 0, fb_.width(), fb_.height()};
+    Rect src{src_x, src_y, w, h}, dst{dst_x, dst_y, w, h};
+    if (w <= 0 || h <= 0 || !contains(bounds, src) || !contains(bounds, dst)) {
+        return make_error(ErrorCode::InvalidArg, "copy %dx%d from %d,%d to %d,%d is outside the surface",
+                          w, h, src_x, src_y, dst_x, dst_y);
+    }
+    // The copy describes the guest after pending damage: bring the server
+    // copy up to date first, then move its pixels the same way.
+    pull_damage();
+    fb_.copy_rect(src, dst);
+    for (auto &c : conns_) {
+        c->copy_rect(src, dst);
+        c->try_send_update();
+    }
+    return ok_status();
+}
+
 } // namespace qvnc::vnc

@@ -59,6 +59,12 @@ public:
     void set_led_state(unsigned leds);
     unsigned led_state() const { return console_->leds(); }
     void bell();
+    // The guest clipboard (UTF-8), offered to clients.
+    void set_clipboard(std::string utf8);
+    const std::optional<std::string> &clipboard() const { return clipboard_; }
+    // The guest moved pixels (a blit); clients that can take CopyRect get
+    // one instead of the pixels (strict bounds: CVE-2016-9603).
+    Status copy(int src_x, int src_y, int dst_x, int dst_y, int w, int h);
     // XVP: false answers XVP_FAIL.
     bool power_action(uint8_t code);
     Status set_password(const std::string &password);
@@ -137,6 +143,7 @@ private:
     int64_t expires_ = -1;
 
     std::shared_ptr<Console> console_;
+    std::optional<std::string> clipboard_;
     ServerFramebuffer fb_;
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
