@@ -124,6 +124,17 @@ QVNC_API void qvnc_context_set_name(qvnc_context *ctx, const char *name)
     });
 }
 
+QVNC_API bool qvnc_context_set_keymap(qvnc_context *ctx, const char *layout, qvnc_error **err)
+{
+    return capi_guard(err, false, [&] {
+        if (!ctx || !layout) {
+            set_error(err, QVNC_ERR_INVALID_ARG, "missing context or layout");
+            return false;
+        }
+        return check(err, ctx->impl.set_keymap(layout));
+    });
+}
+
 QVNC_API bool qvnc_context_add_object(qvnc_context *ctx, const char *spec, qvnc_error **err)
 {
     return capi_guard(err, false, [&] {

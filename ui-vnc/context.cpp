@@ -21,6 +21,17 @@ Context::~Context()
     servers_.clear();
 }
 
+Status Context::set_keymap(const std::string &layout)
+{
+    auto km = vnc::Keymap::load(layout.empty() ? "en-us" : layout);
+    if (!km) {
+        return km.take_error();
+    }
+    keymap_ = std::make_shared<const vnc::Keymap>(std::move(km.value()));
+    keymap_given_ = !layout.empty();
+    return ok_status();
+}
+
 void Context::set_name(std::string name)
 {
     name_ = std::move(name);

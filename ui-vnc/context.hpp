@@ -17,6 +17,7 @@
 #include "acl-store.hpp"
 #include "console.hpp"
 #include "error.hpp"
+#include "keymap.hpp"
 #include "log.hpp"
 #include "qvnc-display.h"
 #include "secret.hpp"
@@ -41,6 +42,10 @@ public:
     const Logger &logger() const { return logger_; }
 
     const std::string &name() const { return name_; }
+    // QEMU's -k: the layout for keysym-only clients ("" = en-us default).
+    Status set_keymap(const std::string &layout);
+    const std::shared_ptr<const vnc::Keymap> &keymap() const { return keymap_; }
+    bool keymap_given() const { return keymap_given_; }
     void set_name(std::string name);
 
     crypto::SecretStore &secrets() { return secrets_; }
@@ -81,6 +86,8 @@ private:
     std::unique_ptr<GMainContext, MainContextUnref> main_context_;
     Logger logger_;
     std::string name_;
+    std::shared_ptr<const vnc::Keymap> keymap_;
+    bool keymap_given_ = false;
     crypto::SecretStore secrets_;
     crypto::TlsCredsStore tls_creds_;
     acl::AclStore acls_;

@@ -36,6 +36,11 @@ QVNC_API void qvnc_context_set_log_handler(qvnc_context *ctx, qvnc_log_fn fn,
  * NULL or "" gives "QEMU". */
 QVNC_API void qvnc_context_set_name(qvnc_context *ctx, const char *name);
 
+/* QEMU's -k LAYOUT (e.g. "de", "fr", "en-us"): keysyms from clients without
+ * the QEMU extended key event are turned into scancodes (qnum) with this
+ * xkb layout.  Without it, en-us.  Applies to displays opened afterwards. */
+QVNC_API bool qvnc_context_set_keymap(qvnc_context *ctx, const char *layout, qvnc_error **err);
+
 /* Adds a user-creatable object written as QEMU's -object argument, in the
  * key=value form ("secret,id=s0,data=pw") or the JSON form
  * ('{"qom-type":"secret","id":"s0","data":"pw"}'). */

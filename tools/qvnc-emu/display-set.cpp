@@ -73,6 +73,17 @@ void DisplaySet::set_name(const std::string &name)
     qvnc_context_set_name(context_.get(), name.c_str());
 }
 
+bool DisplaySet::set_keymap(const std::string &layout, std::string &error)
+{
+    qvnc_error *raw = nullptr;
+    const bool ok = qvnc_context_set_keymap(context_.get(), layout.c_str(), &raw);
+    ErrorPtr err(raw);
+    if (!ok) {
+        error = message_of(err);
+    }
+    return ok;
+}
+
 bool DisplaySet::add_object(const std::string &spec, std::string &error)
 {
     qvnc_error *raw = nullptr;

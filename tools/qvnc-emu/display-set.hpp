@@ -32,6 +32,7 @@ public:
     DisplaySet &operator=(const DisplaySet &) = delete;
 
     void set_name(const std::string &name);
+    bool set_keymap(const std::string &layout, std::string &error);
     bool add_object(const std::string &spec, std::string &error);
     // Opens a display from a literal -vnc argument; `error` gets the
     // library's message (QEMU's wording) on failure.

@@ -63,6 +63,9 @@ bool Emulator::set_up()
         return fail("cannot create the VNC context", error);
     }
     displays_->set_name(options_.name);
+    if (!options_.keyboard_layout.empty() && !displays_->set_keymap(options_.keyboard_layout, error)) {
+        return fail("-k " + options_.keyboard_layout, error);
+    }
     // Objects first: -vnc options refer to them (tls-creds=, password-secret=).
     for (const std::string &spec : options_.objects) {
         if (!displays_->add_object(spec, error)) {

@@ -237,7 +237,7 @@ std::string usage_text()
            "  -S                  start stopped: the frame never changes\n"
            "  -object SPEC        user-creatable object (secret, tls-creds-*, authz-*)\n"
            "  -vnc OPTS           open a VNC display (repeatable)\n"
-           "  -k LAYOUT           keyboard layout (accepted, not used yet)\n"
+           "  -k LAYOUT           keyboard layout for keysym-only clients (QEMU names: de, fr, en-us, ...)\n"
            "  -display none       accepted for compatibility\n"
            "Emulator options:\n"
            "  --guest KIND        console (default), pattern, or replay:FILE (a VFR file)\n"

@@ -25,7 +25,7 @@ struct Options {
     bool start_stopped = false;       // -S
     std::vector<std::string> objects; // -object, in order
     std::vector<std::string> vnc;     // -vnc, in order
-    std::string keyboard_layout;      // -k (stored; keymaps come later)
+    std::string keyboard_layout;      // -k: xkb layout for keysym-only clients
     std::string display;              // -display (only "none" is meaningful)
     GuestKind guest = GuestKind::Console;
     std::string replay_file;          // --guest replay:FILE

@@ -33,7 +33,7 @@ void Connection::on_ext_clipboard(const rfb::ExtClipboardMsg &m)
         return;
     }
     if (action == clip::kPeek) {
-        uint32_t have = server_.clipboard() ? clip::kText : 0;
+        uint32_t have = server_.clipboard() ? static_cast<uint32_t>(clip::kText) : 0u;
         queue_string(*this, clip::server_message(clip::kNotify | have, {}), &Connection::queue);
         return;
     }
@@ -67,7 +67,7 @@ void Connection::clipboard_changed()
     }
     const std::optional<std::string> &text = server_.clipboard();
     if (caps_.ext_clipboard) {
-        queue_string(*this, clip::server_message(clip::kNotify | (text ? clip::kText : 0u), {}),
+        queue_string(*this, clip::server_message(clip::kNotify | (text ? static_cast<uint32_t>(clip::kText) : 0u), {}),
                      &Connection::queue);
         return;
     }

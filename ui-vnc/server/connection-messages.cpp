@@ -184,7 +184,7 @@ void Connection::on_update_request(const rfb::UpdateRequestMsg &m)
 
 void Connection::on_key(const rfb::KeyEventMsg &m)
 {
-    server_.key_event(m.keysym, 0, m.down);
+    server_.client_key(m.keysym, 0, m.down, caps_.led_state);
 }
 
 void Connection::on_qemu_ext_key(const rfb::QemuExtKeyMsg &m)
@@ -193,7 +193,7 @@ void Connection::on_qemu_ext_key(const rfb::QemuExtKeyMsg &m)
         close("protocol error: extended key event before the server enabled it");
         return;
     }
-    server_.key_event(m.keysym, m.keycode, m.down);
+    server_.client_key(m.keysym, m.keycode, m.down, caps_.led_state);
 }
 
 void Connection::on_pointer(const rfb::PointerEventMsg &m)

@@ -66,6 +66,9 @@ void Server::console_pointer_mode_changed()
 
 void Server::console_leds_changed()
 {
+    if (keyboard_) {
+        keyboard_->set_led_state(console_->leds());
+    }
     for (auto &c : conns_) {
         c->led_state_changed();
         c->try_send_update();

@@ -24,9 +24,6 @@ namespace {
 // guest drawing a frame with many small updates costs one compare pass.
 constexpr int64_t kMinRefreshIntervalUs = 10 * 1000;
 
-// Options that parse but whose feature is not built yet: naming the option
-// beats silently serving without the security the user asked for.
-constexpr const char *kNotYet[] = {"key-delay-ms", "lock-key-sync"};
 } // namespace
 
 Server::Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void *opaque)
@@ -63,12 +60,6 @@ GMainContext *Server::main_context() const { return ctx_.main_context(); }
 
 Status Server::start()
 {
-    for (const char *key : kNotYet) {
-        if (config_.was_given(key)) {
-            return make_error(ErrorCode::Unsupported,
-                              "vnc option '%s' is not implemented yet in qvnc", key);
-        }
-    }
     if (!config_.password_secret.empty()) {
         Result<std::string> pw = ctx_.secrets().lookup(config_.password_secret);
         if (!pw) {
@@ -92,6 +83,25 @@ Status Server::start()
                    : tls_creds_->type() == crypto::TlsCredsType::X509 ? TlsKind::X509
                                                                        : TlsKind::Anon;
     plan_ = plan_auth(config_.password || !config_.password_secret.empty(), config_.sasl, kind);
+    if (!ctx_.keymap()) {
+        Status km = ctx_.set_keymap(""); // QEMU loads en-us unless -k says otherwise
+        if (!km) {
+            return km;
+        }
+    }
+    KeyboardProcessor::Options kopts;
+    kopts.keymap = ctx_.keymap();
+    kopts.keymap_overrides_ext_key = ctx_.keymap_given();
+    kopts.key_delay_ms = static_cast<unsigned>(std::max(0, config_.key_delay_ms));
+    kopts.lock_key_sync = config_.lock_key_sync;
+    keyboard_ = std::make_unique<KeyboardProcessor>(
+        main_context(), std::move(kopts),
+        [this](uint32_t keysym, uint32_t qnum, bool down) {
+            if (ops_.key_event) {
+                ops_.key_event(opaque_, keysym, qnum, down);
+            }
+        },
+        &ctx_.logger());
     if (!config_.display.empty()) {
         std::shared_ptr<Console> con = ctx_.find_console(config_.display, config_.head);
         if (!con) {
@@ -511,6 +521,9 @@ void Server::reap()
         }
     }
     for (auto &c : dead) {
+        if (c->share() != Connection::Share::Connecting) {
+            client_gone();
+        }
         client_event(QVNC_CLIENT_DISCONNECTED, *c);
     }
 }
@@ -535,10 +548,18 @@ void Server::client_event(qvnc_client_event ev, const Connection &c)
     ops_.client_event(opaque_, ev, &info);
 }
 
-void Server::key_event(uint32_t keysym, uint32_t qnum, bool down)
+void Server::client_key(uint32_t keysym, uint32_t qnum, bool down, bool client_has_leds)
 {
-    if (ops_.key_event) {
-        ops_.key_event(opaque_, keysym, qnum, down);
+    if (keyboard_) {
+        keyboard_->key_event(keysym, qnum, down, client_has_leds);
+    }
+}
+
+void Server::client_gone()
+{
+    // No key stays pressed in the guest because its client went away.
+    if (keyboard_) {
+        keyboard_->reset();
     }
 }
 

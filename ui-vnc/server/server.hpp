@@ -12,6 +12,7 @@
 
 #include "auth-plan.hpp"
 #include "console.hpp"
+#include "keyboard.hpp"
 #include "cursor.hpp"
 #include "dirty-map.hpp"
 #include "listener.hpp"
@@ -98,7 +99,9 @@ public:
     // client must not describe a stale frame).
     void pull_damage();
     void client_event(qvnc_client_event ev, const Connection &c);
-    void key_event(uint32_t keysym, uint32_t qnum, bool down);
+    // From a client: through the keymap, key delay and lock sync.
+    void client_key(uint32_t keysym, uint32_t qnum, bool down, bool client_has_leds);
+    void client_gone();
     void pointer_event(int x, int y, uint32_t buttons);
     void cut_text(const std::string &utf8);
     bool desktop_resize(int w, int h);
@@ -144,6 +147,8 @@ private:
 
     std::shared_ptr<Console> console_;
     std::optional<std::string> clipboard_;
+    // Key state is per display, as in QEMU (shared clients share it).
+    std::unique_ptr<KeyboardProcessor> keyboard_;
     ServerFramebuffer fb_;
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
