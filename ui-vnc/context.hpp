@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "acl-store.hpp"
+#include "auth-blacklist.hpp"
 #include "console.hpp"
 #include "error.hpp"
 #include "keymap.hpp"
@@ -51,6 +52,7 @@ public:
     crypto::SecretStore &secrets() { return secrets_; }
     crypto::TlsCredsStore &tls_creds() { return tls_creds_; }
     acl::AclStore &acls() { return acls_; }
+    vnc::AuthBlacklist &blacklist() { return blacklist_; }
     const acl::AclStore &acls() const { return acls_; }
     // Late-bound authorization (QEMU's qauthz_is_allowed_by_id): the object
     // is looked up at each decision; a missing one denies.
@@ -91,6 +93,7 @@ private:
     crypto::SecretStore secrets_;
     crypto::TlsCredsStore tls_creds_;
     acl::AclStore acls_;
+    vnc::AuthBlacklist blacklist_;
     std::list<std::unique_ptr<vnc::Server>> servers_;
     std::map<int, ClientObserver> observers_;
     std::vector<std::shared_ptr<vnc::Console>> consoles_;

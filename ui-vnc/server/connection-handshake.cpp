@@ -6,6 +6,7 @@
 #include "byte-writer.hpp"
 #include "connection.hpp"
 #include "protocol.hpp"
+#include "context.hpp"
 #include "sasl-transport.hpp"
 #include "security-sasl.hpp"
 #include "security-vencrypt.hpp"
@@ -95,6 +96,25 @@ size_t Connection::handle_version(io::Bytes in)
         return 12;
     }
     minor_ = (minor == 4 || minor == 5) ? 3 : minor; // 3.4/3.5 behave as 3.3
+    if (!skipauth_ && server_.context().blacklist().is_blocked(peer_.host, g_get_monotonic_time())) {
+        // Refused before any credential is looked at, in the client's
+        // version's failure format (no types / type 0, then the reason).
+        std::string_view why = "Too many security failures";
+        io::ByteBuffer out;
+        io::ByteWriter w(out);
+        if (minor_ == 3) {
+            w.u32(0);
+        } else {
+            w.u8(0);
+        }
+        w.u32(static_cast<uint32_t>(why.size())).text(why);
+        queue(out.data());
+        flush_then_close_ = true;
+        phase_ = Phase::AuthFailing;
+        server_.log_client(QVNC_LOG_INFO, *this, "refused: address is blocked after repeated failures");
+        flush();
+        return 12;
+    }
     AuthType auth = auth_type();
     io::ByteBuffer out;
     io::ByteWriter w(out);
@@ -228,7 +248,7 @@ void Connection::apply_step(const Step &s)
         auth_succeeded();
         break;
     case Step::Kind::Reject:
-        auth_failed(s.reason, s.reason_always);
+        auth_failed(s.reason, s.reason_always, true);
         break;
     case Step::Kind::Abort:
         close(std::string("security protocol error: ") + s.reason);
@@ -355,6 +375,9 @@ void Connection::tls_established()
 
 void Connection::auth_succeeded()
 {
+    if (!skipauth_ && !peer_.host.empty()) {
+        server_.context().blacklist().succeeded(peer_.host);
+    }
     AuthType auth = auth_type();
     server_.log_client(QVNC_LOG_INFO, *this, strprintf("authenticated (%s)", security_->name()));
     // With None, RFB 3.3 and 3.7 skip the SecurityResult; 3.8 sends it.
@@ -373,9 +396,15 @@ void Connection::auth_succeeded()
     }
 }
 
-void Connection::auth_failed(const std::string &why, bool reason_always)
+void Connection::auth_failed(const std::string &why, bool reason_always, bool credentials)
 {
     server_.log_client(QVNC_LOG_WARNING, *this, "authentication failed: " + why);
+    // Only wrong credentials count towards blocking (not a wrong type).
+    if (credentials && !peer_.host.empty() &&
+        server_.context().blacklist().failed(peer_.host, g_get_monotonic_time())) {
+        server_.log_client(QVNC_LOG_WARNING, *this,
+                           "too many authentication failures: address blocked for a while");
+    }
     phase_ = Phase::AuthFailing;
     security_.reset();
     fail_timer_ = io::add_timeout(server_.main_context(), kAuthFailDelayMs, [this, reason_always] {

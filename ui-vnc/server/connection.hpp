@@ -106,7 +106,7 @@ private:
     size_t handle_client_init(io::Bytes in);
     void start_security();
     void auth_succeeded();
-    void auth_failed(const std::string &why, bool reason_always = false);
+    void auth_failed(const std::string &why, bool reason_always = false, bool credentials = false);
     void send_server_init();
     void begin_tls();
     void drive_tls();

@@ -83,14 +83,10 @@ Status Server::start()
                    : tls_creds_->type() == crypto::TlsCredsType::X509 ? TlsKind::X509
                                                                        : TlsKind::Anon;
     plan_ = plan_auth(config_.password || !config_.password_secret.empty(), config_.sasl, kind);
-    if (!ctx_.keymap()) {
-        Status km = ctx_.set_keymap(""); // QEMU loads en-us unless -k says otherwise
-        if (!km) {
-            return km;
-        }
-    }
     KeyboardProcessor::Options kopts;
-    kopts.keymap = ctx_.keymap();
+    // Scancodes for keysym-only clients only with -k: without it the
+    // emulator gets the keysym and qnum 0, as the C ABI promises.
+    kopts.keymap = ctx_.keymap_given() ? ctx_.keymap() : nullptr;
     kopts.keymap_overrides_ext_key = ctx_.keymap_given();
     kopts.key_delay_ms = static_cast<unsigned>(std::max(0, config_.key_delay_ms));
     kopts.lock_key_sync = config_.lock_key_sync;
