@@ -303,6 +303,27 @@ QVNC_API void qvnc_display_set_clipboard(qvnc_display *display, const char *utf8
     });
 }
 
+QVNC_API void qvnc_display_set_audio_available(qvnc_display *display, bool available)
+{
+    capi_guard_void([&] {
+        if (display) {
+            server_of(display)->set_audio_available(available);
+        }
+    });
+}
+
+QVNC_API void qvnc_display_audio_write(qvnc_display *display, const int16_t *samples, size_t frames,
+                                       int channels, int frequency)
+{
+    capi_guard_void([&] {
+        if (display && samples && channels >= 1 && channels <= 2 && frequency > 0) {
+            server_of(display)->audio_write(
+                std::span<const int16_t>(samples, frames * static_cast<size_t>(channels)), channels,
+                frequency);
+        }
+    });
+}
+
 QVNC_API void qvnc_display_bell(qvnc_display *display)
 {
     capi_guard_void([&] {

@@ -187,6 +187,14 @@ QVNC_API bool qvnc_display_copy(qvnc_display *display, int src_x, int src_y, int
  * Latin-1. */
 QVNC_API void qvnc_display_set_clipboard(qvnc_display *display, const char *utf8, size_t len);
 
+/* Audio (QEMU's audio pseudo-encoding): the emulator says it has sound,
+ * then writes what the guest plays as interleaved signed 16-bit samples in
+ * native byte order; each client gets them converted to the format it
+ * asked for.  Clients that fall behind lose audio, not memory. */
+QVNC_API void qvnc_display_set_audio_available(qvnc_display *display, bool available);
+QVNC_API void qvnc_display_audio_write(qvnc_display *display, const int16_t *samples,
+                                       size_t frames, int channels, int frequency);
+
 /* Rings the bell of every client. */
 QVNC_API void qvnc_display_bell(qvnc_display *display);
 

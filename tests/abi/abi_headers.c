@@ -42,6 +42,7 @@ int main(void)
         (any_fn)qvnc_console_set_cursor, (any_fn)qvnc_console_set_pointer_absolute,
         (any_fn)qvnc_console_set_led_state, (any_fn)qvnc_display_copy,
         (any_fn)qvnc_display_set_clipboard, (any_fn)qvnc_context_set_keymap,
+        (any_fn)qvnc_display_set_audio_available, (any_fn)qvnc_display_audio_write,
     };
     qvnc_surface surface = { sizeof(qvnc_surface), 1, 1, 4, QVNC_FORMAT_X8R8G8B8, NULL };
     qvnc_display_ops ops = { sizeof(qvnc_display_ops), NULL, NULL, NULL, NULL, NULL, NULL };

@@ -1,6 +1,8 @@
 #include "display-set.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <vector>
 #include <exception>
 
 #include "event-lines.hpp"
@@ -107,6 +109,7 @@ bool DisplaySet::open(const std::string &vnc_options, std::string &error)
         return false;
     }
     entry->display.reset(display);
+    qvnc_display_set_audio_available(display, true);
     const char *id = qvnc_display_get_id(display);
     entry->id = id != nullptr ? id : "";
     apply_state(display);
@@ -178,6 +181,9 @@ void DisplaySet::on_key(void *opaque, uint32_t keysym, uint32_t qnum, bool down)
 {
     guarded("key_event", [&] {
         emit_line(key_line(keysym, qnum, down));
+        if (keysym == kToneKey && down) {
+            static_cast<Entry *>(opaque)->owner->play_tone();
+        }
         if (Guest *g = static_cast<Entry *>(opaque)->owner->guest_) {
             g->key_event(keysym, qnum, down);
         }
@@ -223,6 +229,22 @@ bool DisplaySet::on_desktop_resize(void *opaque, int width, int height)
         accepted = g != nullptr && g->desktop_resize(width, height);
     });
     return accepted;
+}
+
+void DisplaySet::play_tone()
+{
+    // A 440 Hz beep of 0.3 s, 44.1 kHz stereo: enough for a listener (and a
+    // test) to hear that guest audio reaches the viewer.
+    constexpr int kRate = 44100, kFrames = kRate * 3 / 10;
+    std::vector<int16_t> samples(static_cast<size_t>(kFrames) * 2);
+    for (int i = 0; i < kFrames; i++) {
+        auto v = static_cast<int16_t>(8000.0 * std::sin(2.0 * M_PI * 440.0 * i / kRate));
+        samples[2 * static_cast<size_t>(i)] = samples[2 * static_cast<size_t>(i) + 1] = v;
+    }
+    for (auto &entry : entries_) {
+        qvnc_display_audio_write(entry->display.get(), samples.data(), kFrames, 2, kRate);
+    }
+    emit_line("AUDIO tone 440Hz 300ms");
 }
 
 bool DisplaySet::on_power(void *opaque, qvnc_power_action action)

@@ -39,6 +39,9 @@ public:
     bool open(const std::string &vnc_options, std::string &error);
     // Where input goes; null drops it (it is still printed).
     void set_guest(Guest *guest) { guest_ = guest; }
+    // F9 plays a short tone through the audio pseudo-encoding.
+    static constexpr uint32_t kToneKey = 0xffc6;
+    void play_tone();
 
     void show(const Canvas &canvas) override;
     void update(const Rect &damage) override;

@@ -40,9 +40,7 @@ size_t Connection::handle_message(io::Bytes in)
                    [&](const rfb::QemuExtKeyMsg &m) { on_qemu_ext_key(m); },
                    [&](const rfb::SetDesktopSizeMsg &m) { on_set_desktop_size(m); },
                    [&](const rfb::ExtClipboardMsg &m) { on_ext_clipboard(m); },
-                   [&](const rfb::QemuAudioMsg &m) {
-                       close(strprintf("protocol error: Audio message %u with audio disabled", m.op));
-                   },
+                   [&](const rfb::QemuAudioMsg &m) { on_qemu_audio(m); },
                    [&](const rfb::EnableCuMsg &m) { on_enable_cu(m); },
                    [&](const rfb::FenceMsg &m) { on_fence(m); },
                    [&](const rfb::XvpMsg &m) { on_xvp(m); },
@@ -85,6 +83,8 @@ void Connection::on_set_encodings(const rfb::SetEncodingsMsg &m)
     pending_pointer_type_ = caps_.pointer_type_change;
     pending_cursor_ = (caps_.rich_cursor || caps_.alpha_cursor) && server_.cursor().defined();
     pending_led_ = caps_.led_state;
+    // The audio ack only when the emulator has audio (QEMU: an audio state).
+    pending_audio_ack_ = caps_.audio && server_.audio_available();
     if (caps_.ext_clipboard && !ext_clipboard_announced_) {
         // rfbproto: the server sends its caps when the client lists it.
         ext_clipboard_announced_ = true;

@@ -173,11 +173,15 @@ void Connection::write_update()
     bool resize = pending_resize_ && (caps_.desktop_size || caps_.ext_desktop_size);
     bool reply = desktop_size_reply_.has_value();
     bool led = pending_led_ && caps_.led_state;
-    npseudo = ack_key + ptr + cursor + name + resize + reply + led;
+    bool ack_audio = pending_audio_ack_;
+    npseudo = ack_key + ptr + cursor + name + resize + reply + led + ack_audio;
     if (npseudo > 0) {
         update_header(w, npseudo);
         if (ack_key) {
             rect_header(w, 0, 0, fw, fh, rfb::enc::QemuExtKeyEvent);
+        }
+        if (ack_audio) {
+            rect_header(w, 0, 0, fw, fh, rfb::enc::QemuAudio);
         }
         if (ptr) {
             rect_header(w, server_.pointer_absolute() ? 1 : 0, 0, fw, fh,
@@ -209,6 +213,7 @@ void Connection::write_update()
         }
         pending_ext_key_ack_ = pending_pointer_type_ = pending_cursor_ = pending_name_ = false;
         pending_led_ = false;
+        pending_audio_ack_ = false;
         desktop_size_reply_.reset();
         if (resize || reply) {
             pending_resize_ = false;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "audio-convert.hpp"
 #include "auth-plan.hpp"
 #include "byte-buffer.hpp"
 #include "byte-writer.hpp"
@@ -77,6 +78,7 @@ public:
     void name_changed();
     void led_state_changed();
     void clipboard_changed();
+    void audio_samples(std::span<const int16_t> samples, int channels, int frequency);
     // A display copy (CopyRect): the pixels moved in the server copy.
     void copy_rect(const Rect &src, const Rect &dst);
     void bell();
@@ -126,6 +128,7 @@ private:
     void on_set_desktop_size(const rfb::SetDesktopSizeMsg &m);
     void on_xvp(const rfb::XvpMsg &m);
     void on_ext_clipboard(const rfb::ExtClipboardMsg &m);
+    void on_qemu_audio(const rfb::QemuAudioMsg &m);
     void send_clipboard_caps();
     void on_enable_cu(const rfb::EnableCuMsg &m);
     void on_fence(const rfb::FenceMsg &m);
@@ -184,6 +187,10 @@ private:
     bool pending_colour_map_ = false;
     bool pending_led_ = false;
     uint32_t client_clip_formats_ = 0;
+    bool pending_audio_ack_ = false;
+    bool audio_enabled_ = false;
+    audio::Format audio_format_;
+    double audio_phase_ = 0;
     bool ext_clipboard_announced_ = false;
     // Continuous updates (-313) and fences (-312), as TigerVNC does them.
     bool cu_supported_ = false, fence_supported_ = false;

@@ -75,6 +75,13 @@ void Server::console_leds_changed()
     }
 }
 
+void Server::audio_write(std::span<const int16_t> samples, int channels, int frequency)
+{
+    for (auto &c : conns_) {
+        c->audio_samples(samples, channels, frequency);
+    }
+}
+
 void Server::set_clipboard(std::string utf8)
 {
     clipboard_ = std::move(utf8);

@@ -60,6 +60,10 @@ public:
     void set_led_state(unsigned leds);
     unsigned led_state() const { return console_->leds(); }
     void bell();
+    // Audio: whether the emulator plays any (the -259 ack), and its samples.
+    void set_audio_available(bool on) { audio_available_ = on; }
+    bool audio_available() const { return audio_available_; }
+    void audio_write(std::span<const int16_t> samples, int channels, int frequency);
     // The guest clipboard (UTF-8), offered to clients.
     void set_clipboard(std::string utf8);
     const std::optional<std::string> &clipboard() const { return clipboard_; }
@@ -147,6 +151,7 @@ private:
 
     std::shared_ptr<Console> console_;
     std::optional<std::string> clipboard_;
+    bool audio_available_ = false;
     // Key state is per display, as in QEMU (shared clients share it).
     std::unique_ptr<KeyboardProcessor> keyboard_;
     ServerFramebuffer fb_;
