@@ -1,4 +1,5 @@
 #include "secret.hpp"
+#include "secret-decrypt.hpp"
 
 #include <cstring>
 #include <memory>
@@ -132,10 +133,30 @@ Status SecretStore::add(const opts::ObjectSpec &spec)
     auto raw = load_data(data.value(), file.value());
     if (!raw) return raw.take_error();
 
-    if (keyid.value()) {
+    if (const auto &master_id = keyid.value()) {
+        // The master key is the raw bytes of another secret (no UTF-8 check).
+        auto master = secrets_.find(*master_id);
+        if (master == secrets_.end()) {
+            wipe(raw.value());
+            return make_error(ErrorCode::NotFound, "No secret with id '%s'", master_id->c_str());
+        }
+        std::string ciphertext;
+        if (base64) {
+            auto decoded = decode_base64(raw.value());
+            if (!decoded) {
+                wipe(raw.value());
+                return decoded.take_error();
+            }
+            ciphertext = std::move(decoded.value());
+        } else {
+            ciphertext = raw.value();
+        }
         wipe(raw.value());
-        return make_error(ErrorCode::Unsupported,
-                          "secret: 'keyid' (encrypted secrets) is not supported yet");
+        auto plain = decrypt_secret(ciphertext, master->second, iv.value().value_or(""));
+        wipe(ciphertext);
+        if (!plain) return plain.take_error();
+        secrets_.emplace(spec.id, std::move(plain.value()));
+        return ok_status();
     }
 
     if (base64) {

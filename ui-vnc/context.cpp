@@ -48,7 +48,7 @@ Status Context::add_object(std::string_view text)
     }
     const std::string &type = spec->qom_type;
     // Object ids share one namespace (QEMU's /objects container).
-    if (secrets_.contains(spec->id) || tls_creds_.find(spec->id) || acls_.contains(spec->id)) {
+    if (object_exists(spec->id)) {
         return make_error(ErrorCode::InvalidArg,
                           "attempt to add duplicate property '%s' to object (type 'container')",
                           spec->id.c_str());

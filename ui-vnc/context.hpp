@@ -58,6 +58,11 @@ public:
     // is looked up at each decision; a missing one denies.
     bool authz_allowed(std::string_view id, std::string_view identity, std::string *why) const;
     Status add_object(std::string_view spec);
+    // Whether any user-created object (secret, creds, authz) has this id.
+    bool object_exists(std::string_view id) const
+    {
+        return secrets_.contains(id) || tls_creds_.find(id) || acls_.contains(id);
+    }
 
     Result<vnc::Server *> open_display(std::string_view options, const qvnc_display_ops *ops,
                                        void *opaque);

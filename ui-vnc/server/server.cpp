@@ -234,6 +234,10 @@ Status Server::resolve_tls()
 {
     if (!config_.tls_creds.empty()) {
         tls_creds_ = ctx_.tls_creds().find(config_.tls_creds);
+        if (!tls_creds_ && ctx_.object_exists(config_.tls_creds)) {
+            return make_error(ErrorCode::InvalidArg, "Object with id '%s' is not TLS credentials",
+                              config_.tls_creds.c_str());
+        }
         if (!tls_creds_) {
             return make_error(ErrorCode::NotFound, "No TLS credentials with id '%s'",
                               config_.tls_creds.c_str());

@@ -133,15 +133,27 @@ void test_source_errors(void **)
     assert_false(store.contains("x"));
 }
 
-void test_keyid_unsupported(void **)
+void test_keyid_encrypted(void **)
 {
+    // Vectors made with: openssl enc -aes-256-cbc -K <hex of the master>
+    // -iv 00..00 (libvirt encrypts its secrets the same way).
     SecretStore store;
     assert_true(store.add(spec("secret,id=key,data=0123456789abcdef0123456789abcdef")).ok());
-    Status st = store.add(spec("secret,id=enc,data=AAAA,format=base64,keyid=key,iv=AAAAAAAAAAAAAAAAAAAAAA=="));
-    assert_false(st.ok());
-    assert_int_equal(static_cast<int>(st.error().code), static_cast<int>(ErrorCode::Unsupported));
-    assert_string_equal(st.error().message.c_str(), "secret: 'keyid' (encrypted secrets) is not supported yet");
-    assert_false(store.contains("enc"));
+    assert_true(store.add(spec("secret,id=enc,data=noJC4Ov3CD1cjbN4cylXZg==,format=base64,keyid=key,iv=AAAAAAAAAAAAAAAAAAAAAA==")).ok());
+    expect_secret(store, "enc", "hunter22");
+    // A full block of plaintext gets a whole block of padding.
+    assert_true(store.add(spec("secret,id=enc2,data=DmOHHsB2S1VaMgi3KPMQD1R9VqtgdJ+/wiTGBXx+GUWpwpF1k2gD0m9t96gWv9JN,format=base64,keyid=key,iv=AAAAAAAAAAAAAAAAAAAAAA==")).ok());
+    expect_secret(store, "enc2", "a-longer-secret-of-32-bytes-long");
+    expect_add_error(store, spec("secret,id=e3,data=noJC4Ov3CD1cjbN4cylXZg==,format=base64,keyid=nokey,iv=AAAAAAAAAAAAAAAAAAAAAA=="),
+                     "No secret with id 'nokey'");
+    expect_add_error(store, spec("secret,id=e4,data=noJC4Ov3CD1cjbN4cylXZg==,format=base64,keyid=key"),
+                     "IV is required to decrypt secret");
+    expect_add_error(store, spec("secret,id=e5,data=noJC4Ov3CD1cjbN4cylXZg==,format=base64,keyid=key,iv=AAAA"),
+                     "IV length 3 is not equal to 16");
+    assert_true(store.add(spec("secret,id=short,data=tooshort")).ok());
+    expect_add_error(store, spec("secret,id=e6,data=noJC4Ov3CD1cjbN4cylXZg==,format=base64,keyid=short,iv=AAAAAAAAAAAAAAAAAAAAAA=="),
+                     "Master key length 8 is not equal to 32");
+    assert_false(store.contains("e3"));
     // iv without keyid is ignored, as in QEMU.
     assert_true(store.add(spec("secret,id=ivonly,data=pw,iv=AAAAAAAAAAAAAAAAAAAAAA==")).ok());
     expect_secret(store, "ivonly", "pw");
@@ -206,7 +218,7 @@ int main()
         cmocka_unit_test(test_base64_errors),
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_source_errors),
-        cmocka_unit_test(test_keyid_unsupported),
+        cmocka_unit_test(test_keyid_encrypted),
         cmocka_unit_test(test_duplicate_id),
         cmocka_unit_test(test_lookup_errors),
         cmocka_unit_test(test_remove_and_isolation),
