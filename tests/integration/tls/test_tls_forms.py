@@ -10,19 +10,21 @@ Reference: qemu-tests.md 7 (back-compat keys, error strings), libvirt-notes.md.
 
 import json
 import os
+import shutil
 import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from tls_common import (Fail, TlsRefused, VencryptClient, check, expect_bytes, hexs, start_tls_emu,  # noqa: E402
-                        run_emu_expect_exit, err_mark, wait_err, wait_client_closed, x509_context,
-                        anon_context, LOG_CLIENT, TLS_NONE, X509_NONE, X509_SASL, SUBTYPE_NAMES)
+                        run_emu_expect_exit, err_mark, wait_client_closed, x509_context,
+                        anon_context, TLS_NONE, X509_NONE, X509_SASL, SUBTYPE_NAMES)
 from qvnc_testlib import Runner, tmpdir  # noqa: E402
 import tls_pki  # noqa: E402
 
 run = Runner('test_tls_forms')
 tmp = tmpdir('qvnc-tls-forms-')
+run.at_exit(lambda: shutil.rmtree(tmp, ignore_errors=True))   # runs last
 try:
     pki = tls_pki.make_pki(os.path.join(tmp, 'pki'))
 except tls_pki.PkiError as e:
@@ -122,7 +124,6 @@ def t_libvirt_sasl(vnc_opts, objects, label):
     """libvirt's forms with sasl: either SASL is not there yet and the server
     says so, or the display offers X509SASL (263, QEMU's numbering)."""
     def body():
-        rc_or_proc = None
         try:
             proc, port = start_tls_emu(vnc_opts, objects, name='qvnc-emu(%s)' % label)
         except Fail as e:

@@ -44,6 +44,7 @@ SCREEN_W, SCREEN_H = 800, 600
 
 run = Runner('test_tls_tigervnc')
 tmp = tmpdir('qvnc-tls-tigervnc-')
+run.at_exit(lambda: shutil.rmtree(tmp, ignore_errors=True))   # runs last
 try:
     pki = tls_pki.make_pki(os.path.join(tmp, 'pki'))
 except tls_pki.PkiError as e:

@@ -8,9 +8,9 @@ Reference: qemu-vnc-spec.md 2.2, 2.3, 2.5, 2.6; qemu-tests.md 5.
 """
 
 import os
+import shutil
 import re
 import socket
-import ssl
 import struct
 import sys
 import time
@@ -30,6 +30,7 @@ PASSWORD = 'tls-pw99'
 
 run = Runner('test_tls_wire')
 tmp = tmpdir('qvnc-tls-wire-')
+run.at_exit(lambda: shutil.rmtree(tmp, ignore_errors=True))   # runs last
 try:
     pki = tls_pki.make_pki(os.path.join(tmp, 'pki'))
 except tls_pki.PkiError as e:
@@ -567,7 +568,6 @@ def t_encrypted_key_libvirt_secret():
     -object secret,id=master,format=raw,file=KEYFILE
     -object secret,id=pw,data=BASE64(AES-256-CBC(pw)),keyid=master,iv=BASE64(iv),format=base64"""
     import base64
-    import shutil
     import subprocess
     openssl = shutil.which('openssl')
     if not openssl:

@@ -8,7 +8,6 @@ byte for byte, and stdlib `ssl` client contexts (x509 and anonymous DH).
 
 import os
 import re
-import socket
 import ssl
 import struct
 import subprocess
@@ -161,7 +160,7 @@ class VencryptClient(RfbClient):
     def read_until_eof(self, timeout=DEFAULT_TIMEOUT, what='the server to close the connection', limit=1 << 24):
         try:
             return super().read_until_eof(timeout, what, limit)
-        except (ssl.SSLError, BrokenPipeError) as e:
+        except (ssl.SSLError, BrokenPipeError):
             return b''
 
 
