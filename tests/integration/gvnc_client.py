@@ -14,11 +14,15 @@ Two halves:
   directory hides the home (gtk-vnc 1.3.1 reads its certificates from
   <home>/.pki with no API to point it elsewhere; real-clients.md).
 
+* HeldSession(...) is the same login kept connected until finish(), for
+  checks made while the client is there (the monitor's info vnc).
+
 * Run as a program, it is that child:
     gvnc_client.py --port P [--host H] [--auth T] [--subauth S] [--user U]
                    [--password PW] [--clientname N] [--frame OUT.ppm]
-                   [--timeout S]
-  and prints one line `RESULT {json}` on stdout before it exits.
+                   [--timeout S] [--hold]
+  and prints one line `RESULT {json}` on stdout before it exits (with
+  --hold, `HELD` once initialized; it then stays until stdin closes).
 
 pygobject cannot marshal the GValueArray arguments of gtk-vnc's auth signals
 nor hand over a framebuffer it keeps a pointer to, so those go through ctypes
@@ -32,6 +36,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 PYTHON = '/usr/bin/python3'   # the interpreter that has gi (real-clients.md)
@@ -118,19 +123,14 @@ def pki_home_dir(root, ca_cert, clients):
     return root
 
 
-def run_gvnc(port, host='127.0.0.1', auth=None, subauth=None, user=None, password=None, clientname=None,
-             frame=None, timeout=20.0, env=None, home=None):
-    """Runs one gtk-vnc login in a child process. Returns a GvncResult.
-
-    env: extra environment for the client (e.g. KRB5CCNAME).  home: a
-    directory to mount over the user's home (getpwuid) in a private mount
-    namespace, for the x509 certificate paths; if /etc/pki exists an empty
-    directory is mounted over it too, so only the test PKI is seen."""
+def _command(port, host, auth, subauth, user, password, clientname, frame, timeout, env, home, hold):
     argv = [PYTHON, HERE, '--port', str(port), '--host', host, '--timeout', str(timeout)]
     for opt, val in (('--auth', auth), ('--subauth', subauth), ('--user', user), ('--password', password),
                      ('--clientname', clientname), ('--frame', frame)):
         if val is not None:
             argv += [opt, str(val)]
+    if hold:
+        argv.append('--hold')
     cenv = dict(os.environ)
     cenv['G_MESSAGES_DEBUG'] = 'gtk-vnc'
     cenv['PYTHONDONTWRITEBYTECODE'] = '1'
@@ -147,6 +147,33 @@ def run_gvnc(port, host='127.0.0.1', auth=None, subauth=None, user=None, passwor
                   'shift 3; exec "$@"')
         argv = [unshare, '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', home, user_home,
                 empty] + argv
+    return argv, cenv
+
+
+def _result(stdout, stderr, returncode, argv):
+    if returncode == 97:
+        raise GvncError('cannot make a private mount namespace for gtk-vnc\'s ~/.pki (unshare -m, mount '
+                        '--bind): %s' % stderr.strip()[-2000:])
+    data = None
+    for line in stdout.splitlines():
+        if line.startswith('RESULT '):
+            data = json.loads(line[7:])
+    if data is None:
+        raise GvncError('gtk-vnc client gave no RESULT (exit %s)\n  stdout: %s\n  stderr tail:\n%s'
+                        % (returncode, stdout.strip()[-2000:], '\n'.join(stderr.splitlines()[-40:])))
+    return GvncResult(data, stdout, stderr, returncode, argv)
+
+
+def run_gvnc(port, host='127.0.0.1', auth=None, subauth=None, user=None, password=None, clientname=None,
+             frame=None, timeout=20.0, env=None, home=None):
+    """Runs one gtk-vnc login in a child process. Returns a GvncResult.
+
+    env: extra environment for the client (e.g. KRB5CCNAME).  home: a
+    directory to mount over the user's home (getpwuid) in a private mount
+    namespace, for the x509 certificate paths; if /etc/pki exists an empty
+    directory is mounted over it too, so only the test PKI is seen."""
+    argv, cenv = _command(port, host, auth, subauth, user, password, clientname, frame, timeout, env, home,
+                          False)
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=cenv,
                            timeout=timeout + 20, errors='replace')
@@ -154,17 +181,69 @@ def run_gvnc(port, host='127.0.0.1', auth=None, subauth=None, user=None, passwor
         raise GvncError('gtk-vnc client did not exit within %.0fs: %s\n%s'
                         % (timeout + 20, ' '.join(argv), (e.stderr or '')[-3000:] if isinstance(e.stderr, str)
                            else ''))
-    if p.returncode == 97:
-        raise GvncError('cannot make a private mount namespace for gtk-vnc\'s ~/.pki (unshare -m, mount '
-                        '--bind): %s' % p.stderr.strip()[-2000:])
-    data = None
-    for line in p.stdout.splitlines():
-        if line.startswith('RESULT '):
-            data = json.loads(line[7:])
-    if data is None:
-        raise GvncError('gtk-vnc client gave no RESULT (exit %d)\n  stdout: %s\n  stderr tail:\n%s'
-                        % (p.returncode, p.stdout.strip()[-2000:], '\n'.join(p.stderr.splitlines()[-40:])))
-    return GvncResult(data, p.stdout, p.stderr, p.returncode, argv)
+    return _result(p.stdout, p.stderr, p.returncode, argv)
+
+
+class HeldSession:
+    """A gtk-vnc login that stays connected: wait_held() returns once the
+    client is initialized (True) or has failed (False); finish() closes its
+    stdin, which makes it disconnect, and returns the GvncResult."""
+
+    def __init__(self, port, timeout=20.0, **kw):
+        self.timeout = timeout
+        argv, cenv = _command(port, kw.pop('host', '127.0.0.1'), kw.pop('auth', None), kw.pop('subauth', None),
+                              kw.pop('user', None), kw.pop('password', None), kw.pop('clientname', None),
+                              kw.pop('frame', None), timeout, kw.pop('env', None), kw.pop('home', None), True)
+        if kw:
+            raise TypeError('unknown arguments %r' % list(kw))
+        self.argv = argv
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  env=cenv, text=True, errors='replace')
+        self.out = []
+        self.err = []
+        self.cond = threading.Condition()
+        self.eof = False
+        self.t_out = threading.Thread(target=self._read, args=(self.p.stdout, self.out, True), daemon=True)
+        self.t_err = threading.Thread(target=self._read, args=(self.p.stderr, self.err, False), daemon=True)
+        self.t_out.start()
+        self.t_err.start()
+
+    def _read(self, stream, sink, is_out):
+        for line in iter(stream.readline, ''):
+            with self.cond:
+                sink.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            if is_out:
+                self.eof = True
+            self.cond.notify_all()
+
+    def wait_held(self):
+        deadline = time.monotonic() + self.timeout + 10
+        with self.cond:
+            while True:
+                if any(l.startswith('HELD') for l in self.out):
+                    return True
+                if self.eof or any(l.startswith('RESULT ') for l in self.out):
+                    return False
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise GvncError('held gtk-vnc client: neither HELD nor RESULT within %.0fs' % self.timeout)
+                self.cond.wait(left)
+
+    def finish(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(self.timeout + 10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.t_out.join(5)
+        self.t_err.join(5)
+        return _result(''.join(self.out), ''.join(self.err), self.p.returncode, self.argv)
 
 
 # ---------------------------------------------------------------------------
@@ -185,6 +264,8 @@ def _child(args):
     ap.add_argument('--clientname')
     ap.add_argument('--frame')
     ap.add_argument('--timeout', type=float, default=20.0)
+    ap.add_argument('--hold', action='store_true',
+                    help='once initialized, print HELD and stay connected until stdin closes')
     opt = ap.parse_args(args)
 
     result = {'initialized': False, 'auth_types': None, 'subauth_types': None, 'cred_types': [],
@@ -340,6 +421,9 @@ def _child(args):
             ctx.iteration(True)
         return pred()
 
+    # Shared: a second login (e.g. two held sessions) must not disconnect
+    # the first (QEMU's default share policy is allow-exclusive).
+    conn.set_shared(True)
     if not conn.open_host(opt.host, str(opt.port)):
         result['errors'].append('vnc_connection_open_host failed')
         emit()
@@ -361,6 +445,16 @@ def _child(args):
             result['frame_error'] = ('%s of %s pixels missing (disconnected=%s)'
                                      % (state['missing'], result['width'] * result['height'],
                                         result['disconnected']))
+    if result['initialized'] and opt.hold and not result['disconnected']:
+        released = threading.Event()
+
+        def wait_stdin():
+            sys.stdin.read()
+            released.set()
+        threading.Thread(target=wait_stdin, daemon=True).start()
+        print('HELD', flush=True)
+        while not released.is_set() and not result['disconnected']:
+            ctx.iteration(True)
     elif result['auth_failure'] is not None:
         # gtk-vnc disconnects right after an auth failure; let it finish.
         pump(lambda: result['disconnected'])

@@ -26,6 +26,9 @@ struct Step {
     std::string reason; // for the log: why it was rejected/aborted
     // SASL rejections carry the reason string for every RFB minor (QEMU).
     bool reason_always = false;
+    // An Abort caused by wrong credentials (SASL closes without a result):
+    // still counts towards blocking the address.
+    bool bad_credentials = false;
 
     static Step need_more() { return {}; }
     static Step done() { return {Kind::Done, {}}; }
@@ -33,6 +36,7 @@ struct Step {
     static Step abort(std::string why) { return {Kind::Abort, std::move(why)}; }
     static Step start_tls() { return {Kind::StartTls, {}}; }
     static Step reject_sasl(std::string why) { return {Kind::Reject, std::move(why), true}; }
+    static Step abort_credentials(std::string why) { return {Kind::Abort, std::move(why), false, true}; }
 };
 
 class SecurityHandler {

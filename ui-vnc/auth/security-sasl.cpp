@@ -133,7 +133,7 @@ Step SecuritySasl::handle_data(std::optional<std::string> data, io::ByteBuffer &
     if (r.kind == crypto::SaslServer::StepResult::Kind::Fail) {
         // QEMU closes without a SecurityResult on SASL errors.
         state_ = State::Failed;
-        return Step::abort("SASL authentication failed: " + r.error);
+        return Step::abort_credentials("SASL authentication failed: " + r.error);
     }
     io::ByteWriter w(out);
     if (r.out) {

@@ -251,6 +251,11 @@ void Connection::apply_step(const Step &s)
         auth_failed(s.reason, s.reason_always, true);
         break;
     case Step::Kind::Abort:
+        if (s.bad_credentials && !peer_.host.empty() &&
+            server_.context().blacklist().failed(peer_.host, g_get_monotonic_time())) {
+            server_.log_client(QVNC_LOG_WARNING, *this,
+                               "too many authentication failures: address blocked for a while");
+        }
         close(std::string("security protocol error: ") + s.reason);
         break;
     case Step::Kind::StartTls:

@@ -15,6 +15,7 @@ the test's own temporary directory:
   a loopback port chosen at run time).
 """
 
+import json
 import os
 import re
 import shutil
@@ -107,19 +108,86 @@ def emu_env(conf_dir, extra=None):
     return env
 
 
+def monitor_available():
+    """True when qvnc-emu takes -qmp (the monitor)."""
+    p = subprocess.run([env_path('QVNC_EMU'), '--help'], capture_output=True, text=True)
+    return '-qmp' in p.stdout + p.stderr
+
+
 def start_sasl_emu(vnc_opts, conf_dir, objects=(), name='qvnc-emu', size='320x200', dump=None,
-                   env=None, guest_name='sasl-test'):
+                   env=None, guest_name='sasl-test', qmp_dir=None):
     """qvnc-emu -name GUEST -S [-object ...] -vnc 127.0.0.1:D,<vnc_opts>
-    --guest pattern, with SASL_CONF_PATH=conf_dir. Returns (Proc, port)."""
+    --guest pattern, with SASL_CONF_PATH=conf_dir. Returns (Proc, port).
+    With qmp_dir, also -qmp unix:QMP_DIR/qmp-D.sock,server=on,wait=off;
+    the path is then proc.qmp_path."""
+    paths = {}
+
     def argv(d):
         a = [env_path('QVNC_EMU'), '-name', guest_name, '-S']
+        if qmp_dir:
+            paths['qmp'] = os.path.join(qmp_dir, 'qmp-%d.sock' % d)
+            a += ['-qmp', 'unix:%s,server=on,wait=off' % paths['qmp']]
         for o in objects:
             a += ['-object', o]
-        a += ['-vnc', '%s:%d,%s' % (HOST, d, vnc_opts), '--guest', 'pattern', '--size', size]
+        a += ['-vnc', '%s:%d%s' % (HOST, d, ',' + vnc_opts if vnc_opts else ''), '--guest', 'pattern',
+              '--size', size]
         if dump:
             a += ['--frame-dump', dump]
         return a
-    return start_server(argv, name, env=emu_env(conf_dir, env))
+    proc, port = start_server(argv, name, env=emu_env(conf_dir, env))
+    proc.qmp_path = paths.get('qmp')
+    return proc, port
+
+
+class Qmp:
+    """A QMP client on a unix socket: greeting, qmp_capabilities, then
+    cmd() returns the "return" value (events are skipped) and hmp() runs a
+    human-monitor-command."""
+
+    def __init__(self, path, timeout=DEFAULT_TIMEOUT):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.connect(path)
+        except OSError as e:
+            raise Fail('cannot connect to the QMP socket %s: %s' % (path, e))
+        self.f = self.sock.makefile('rwb')
+        greeting = self._read()
+        check('QMP' in greeting, 'QMP greeting %r' % greeting)
+        self.cmd('qmp_capabilities')
+
+    def _read(self):
+        try:
+            line = self.f.readline()
+        except socket.timeout:
+            raise Fail('QMP: no answer within the timeout')
+        check(line, 'QMP: the monitor closed the connection')
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        msg = {'execute': name}
+        if args:
+            msg['arguments'] = args
+        self.f.write((json.dumps(msg) + '\n').encode())
+        self.f.flush()
+        while True:
+            r = self._read()
+            if 'event' in r:
+                continue
+            if 'error' in r:
+                raise Fail('QMP %s failed: %s' % (name, r['error']))
+            check('return' in r, 'QMP %s: unexpected answer %r' % (name, r))
+            return r['return']
+
+    def hmp(self, line):
+        return self.cmd('human-monitor-command', **{'command-line': line}).replace('\r\n', '\n')
+
+    def close(self):
+        try:
+            self.f.close()
+            self.sock.close()
+        except OSError:
+            pass
 
 
 def err_mark(proc):

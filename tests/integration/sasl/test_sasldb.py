@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sasl_fixtures import (Fail, check, expect_bytes, RawSasl, Relay, PASSWORDS, SASL_DATA_MAX,  # noqa: E402
                            make_sasldb, write_sasl_conf, start_sasl_emu, err_mark, wait_err, client_log,
                            gvnc_login, expect_login, expect_refused, read_ppm, compare_rgb, frame_dump,
-                           pixel_needles, needles_found, full_fbur, hostname)
+                           pixel_needles, needles_found, full_fbur, hostname, monitor_available, Qmp,
+                           gvnc_client)
 from qvnc_testlib import Runner, tmpdir  # noqa: E402
 from sasl_fixtures import remove_tmp  # noqa: E402
 
@@ -37,6 +38,11 @@ try:
 except Fail as e:
     run.fatal('cannot make the sasldb: %s' % e)
 print('# sasldb %s: %s (gethostname: %s)' % (db, ', '.join(entries), hostname()), flush=True)
+# saslpasswd2 and the server both take the realm from the host (cyrus-sasl's
+# get_fqhostname), so the db matches the server wherever the test runs.
+if not all(e.split('@', 1)[1] == hostname() or e.split('@', 1)[1].startswith(hostname() + '.') for e in entries):
+    print('# note: the sasldb realm differs from gethostname() (%s): DIGEST-MD5 offers the realm of the db'
+          % hostname(), flush=True)
 
 
 def conf(name, mechs):
@@ -51,11 +57,12 @@ CONF_SCRAM = conf('scram', 'scram-sha-256')
 servers = {}
 
 
-def server(key, vnc_opts, conf_dir, objects=(), frame_dump_path=None, name=None):
+def server(key, vnc_opts, conf_dir, objects=(), frame_dump_path=None, name=None, qmp=False):
     """Starts (once) and returns (Proc, port) for a named configuration."""
     if key not in servers:
         proc, port = start_sasl_emu(vnc_opts, conf_dir, objects=objects, dump=frame_dump_path,
-                                    size='%dx%d' % (W, H), name=name or 'qvnc-emu(%s)' % key)
+                                    size='%dx%d' % (W, H), name=name or 'qvnc-emu(%s)' % key,
+                                    qmp_dir=tmp if qmp else None)
         run.at_exit(proc.stop)
         servers[key] = (proc, port)
     return servers[key]
@@ -345,11 +352,73 @@ def t_authz_list_file():
                    log_pattern=r'SASL username alice is not authorized')
 
 
-def t_legacy_acl_empty():
-    e, p = server('acl', 'sasl,acl', CONF_DIGEST)
+HAVE_MONITOR = monitor_available()
+
+
+def t_legacy_acl():
+    """-vnc ...,sasl,acl: the vnc.username list starts empty with policy
+    deny; the monitor's acl_add / acl_policy change it at run time."""
+    e, p = server('acl', 'sasl,acl', CONF_DIGEST, qmp=HAVE_MONITOR)
     expect_refused(e, p, *ALICE, what='alice with the empty legacy vnc.username ACL',
                    log_pattern=r'SASL username alice is not authorized')
     server_still_serving(e, p, 'legacy acl')
+    if not HAVE_MONITOR:
+        return
+    q = Qmp(e.qmp_path)
+    try:
+        show = q.hmp('acl_show vnc.username')
+        check(show == 'policy: deny\n', 'acl_show vnc.username before acl_add: %r' % show)
+        ans = q.hmp('acl_add vnc.username alice allow')
+        check('added rule at position 1' in ans, 'acl_add answered %r' % ans)
+        expect_login(e, p, *ALICE, what='alice after acl_add vnc.username alice allow', mech='DIGEST-MD5',
+                     min_ssf=56)
+        expect_refused(e, p, *BOB, what='bob after acl_add for alice only',
+                       log_pattern=r'SASL username bob is not authorized')
+        q.hmp('acl_policy vnc.username allow')
+        expect_login(e, p, *BOB, what='bob after acl_policy vnc.username allow')
+        q.hmp('acl_policy vnc.username deny')
+        q.hmp('acl_remove vnc.username alice')
+        show = q.hmp('acl_show vnc.username')
+        check(show == 'policy: deny\n', 'acl_show after acl_remove: %r' % show)
+        expect_refused(e, p, *ALICE, what='alice after acl_remove', log_pattern=r'SASL username alice is not authorized')
+    finally:
+        q.close()
+
+
+def t_monitor_sasl_username():
+    """Two clients held connected (alice and bob): query-vnc lists each with
+    its sasl_username, and HMP info vnc prints it under the client."""
+    e, p = server('mon', 'sasl', CONF_DIGEST, qmp=True)
+    q = Qmp(e.qmp_path)
+    held = []
+    try:
+        ports = {}
+        for user, pw in (ALICE, BOB):
+            start = e.mark()
+            h = gvnc_client.HeldSession(p, user=user, password=pw)
+            held.append(h)
+            check(h.wait_held(), '%s: the held gtk-vnc login failed: %s' % (user, ''.join(h.out)[-2000:]))
+            _, m = e.wait_line(r'^CLIENT initialized .* service=(\d+) .*sasl-username=%s\b' % user, start=start,
+                               what='CLIENT initialized for %s' % user)
+            ports[user] = m.group(1)
+        v = q.cmd('query-vnc')
+        got = {c.get('service'): c.get('sasl_username') for c in v.get('clients', [])}
+        for user, service in ports.items():
+            check(got.get(service) == user, 'query-vnc: the client 127.0.0.1:%s has sasl_username %r, expected %r '
+                  '(clients %r)' % (service, got.get(service), user, v.get('clients')))
+        info = q.hmp('info vnc')
+        lines = info.splitlines()
+        for user, service in ports.items():
+            idx = [i for i, l in enumerate(lines) if l.strip().startswith('Client: 127.0.0.1:%s ' % service)]
+            check(idx, 'info vnc does not list the client 127.0.0.1:%s:\n%s' % (service, info))
+            block = lines[idx[0] + 1:idx[0] + 3]
+            check('sasl_username: %s' % user in [l.strip() for l in block],
+                  'info vnc: no "sasl_username: %s" under 127.0.0.1:%s:\n%s' % (user, service, info))
+        check('Auth: sasl' in info, 'info vnc does not show "Auth: sasl":\n%s' % info)
+    finally:
+        for h in held:
+            h.finish()
+        q.close()
 
 
 run.case('DIGEST-MD5 without TLS: gtk-vnc logs in, SSF >= 56 on both ends, frame through the layer',
@@ -373,8 +442,12 @@ run.case('raw: client disconnects mid-exchange (4 places), server keeps serving'
 run.case('sasl-authz=authz-list: alice allowed, bob denied', t_authz_list)
 run.case('sasl-authz=authz-list-file: bob denied, allowed after the file changes (alice then denied)',
          t_authz_list_file)
-run.case('legacy acl: the empty vnc.username list denies alice', t_legacy_acl_empty)
+if HAVE_MONITOR:
+    run.case('legacy acl: empty vnc.username denies alice; acl_add allows her, bob still denied; acl_policy, '
+             'acl_remove (QMP human-monitor-command)', t_legacy_acl)
+    run.case('query-vnc and info vnc show sasl_username for two connected clients', t_monitor_sasl_username)
+else:
+    run.case('legacy acl: the empty vnc.username list denies alice', t_legacy_acl)
+    print('# pending: acl_add and info vnc/query-vnc: qvnc-emu --help lists no -qmp', flush=True)
 run.case('qvnc-emu still alive', lambda: check(emu.alive(), 'qvnc-emu died\n' + emu.describe()))
-print('# pending: "acl_add vnc.username alice allow" and info vnc/query-vnc sasl_username through the '
-      'monitor (qvnc-emu has no -qmp option yet)', flush=True)
 run.finish()
