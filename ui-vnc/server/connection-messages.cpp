@@ -111,7 +111,9 @@ void Connection::on_set_encodings(const rfb::SetEncodingsMsg &m)
 
 void Connection::on_xvp(const rfb::XvpMsg &m)
 {
-    if (!server_.config().power_control) {
+    // QEMU's XVP feature needs both power-control=on and -309 in the
+    // client's encodings.
+    if (!server_.config().power_control || !caps_.xvp) {
         close("protocol error: xvp client message while disabled");
         return;
     }
