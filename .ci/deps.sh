@@ -19,6 +19,14 @@ PKGS=(
   krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
   # TLS tests: TigerVNC under Xvfb, typing (xdotool), screenshots (import), unshare
   tigervnc-viewer xvfb x11-utils xdotool imagemagick util-linux
+  # net tests: noVNC in Debian's Chromium (driven by playwright-core from npm,
+  # which tests/integration/net/setup-node.sh installs; no browser download)
+  chromium
 )
+# Node.js and npm for that test: Debian's, unless the machine already has them
+# (a NodeSource nodejs ships npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${PKGS[@]}"

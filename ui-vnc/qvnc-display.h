@@ -38,7 +38,9 @@ QVNC_API void qvnc_context_set_name(qvnc_context *ctx, const char *name);
 
 /* QEMU's -k LAYOUT (e.g. "de", "fr", "en-us"): keysyms from clients without
  * the QEMU extended key event are turned into scancodes (qnum) with this
- * xkb layout.  Without it, en-us.  Applies to displays opened afterwards. */
+ * xkb layout, which then also overrides the extended key event's keycode,
+ * as in QEMU.  Without it, keysym-only clients give qnum 0 (the emulator
+ * maps the keysym).  Applies to displays opened afterwards. */
 QVNC_API bool qvnc_context_set_keymap(qvnc_context *ctx, const char *layout, qvnc_error **err);
 
 /* Adds a user-creatable object written as QEMU's -object argument, in the

@@ -4,5 +4,6 @@
 
 #include "qvnc-error.h"
 #include "qvnc-display.h"
+#include "qvnc-monitor.h"
 
 #endif /* QVNC_H */

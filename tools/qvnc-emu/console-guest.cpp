@@ -95,7 +95,7 @@ ConsoleGuest::ConsoleGuest(const Options &options, Screen &screen)
 {
     add_log_line("Type here: keys, clicks and clipboard text sent by VNC clients show up below.", kText);
     if (!running_) {
-        add_log_line("The guest was started stopped (-S): this screen will not change.", kText);
+        add_log_line("The guest was started stopped (-S): this screen stays still until cont.", kText);
     }
 }
 
@@ -111,6 +111,22 @@ void ConsoleGuest::start()
     screen_.set_pointer_absolute(true);
     if (running_) {
         schedule_clock();
+    }
+}
+
+void ConsoleGuest::set_running(bool running)
+{
+    if (running == running_) {
+        return;
+    }
+    running_ = running;
+    if (running_) {
+        add_log_line("The guest runs (monitor: cont).", kText);
+        draw_clock();
+        grid_.flush(screen_);
+        schedule_clock();
+    } else {
+        clock_.reset(); // nothing changes on screen from here on
     }
 }
 

@@ -7,8 +7,8 @@
 //             scrolls when full
 //
 // Pointer motion only rewrites the status line, so dragging the mouse never
-// floods the log.  Started stopped (-S), it draws its first frame and then
-// nothing changes: the clock stands still and input is not drawn.
+// floods the log.  Started stopped (-S), or stopped by the monitor, it keeps
+// its frame: the clock stands still and input is not drawn until "cont".
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,7 @@ public:
     ConsoleGuest(const Options &options, Screen &screen);
 
     void start() override;
+    void set_running(bool running) override;
     void key_event(uint32_t keysym, uint32_t qnum, bool down) override;
     void pointer_event(int x, int y, uint32_t buttons) override;
     void cut_text(std::string_view text) override;

@@ -31,6 +31,8 @@ public:
     DisplaySet(const DisplaySet &) = delete;
     DisplaySet &operator=(const DisplaySet &) = delete;
 
+    // The context the displays belong to (for the monitor).
+    qvnc_context *context() const { return context_.get(); }
     void set_name(const std::string &name);
     bool set_keymap(const std::string &layout, std::string &error);
     bool add_object(const std::string &spec, std::string &error);

@@ -20,6 +20,9 @@ public:
     // Shows the first frame on the screen and, unless the guest was started
     // stopped (-S), starts animating.  Called once, before any display opens.
     virtual void start() = 0;
+    // The monitor's cont (true) and stop (false): a stopped guest keeps its
+    // frame still and ignores input, like a paused VM.  Called after start().
+    virtual void set_running(bool running) = 0;
 
     virtual void key_event(uint32_t keysym, uint32_t qnum, bool down) = 0;
     virtual void pointer_event(int x, int y, uint32_t buttons) = 0;

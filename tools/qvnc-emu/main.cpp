@@ -6,14 +6,17 @@
 
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "display-set.hpp"
 #include "event-lines.hpp"
 #include "frame-dump.hpp"
 #include "guest.hpp"
 #include "options.hpp"
+#include "qvnc-monitor.h"
 #include "source-id.hpp"
 
 namespace qvnc_emu {
@@ -22,6 +25,15 @@ namespace {
 struct MainLoopUnref {
     void operator()(GMainLoop *loop) const { g_main_loop_unref(loop); }
 };
+
+struct MonitorFree {
+    void operator()(qvnc_monitor *mon) const { qvnc_monitor_free(mon); }
+};
+
+struct ErrorFree {
+    void operator()(qvnc_error *err) const { qvnc_error_free(err); }
+};
+using ErrorPtr = std::unique_ptr<qvnc_error, ErrorFree>;
 
 class Emulator {
 public:
@@ -38,6 +50,8 @@ private:
         return false;
     }
     bool set_up();
+    bool set_up_monitors();
+    void report_ignored() const;
     void dump_frame();
     SourceId on_signal(int signum, GSourceFunc handler);
 
@@ -47,6 +61,8 @@ private:
     // them: the displays borrow its pixel memory until they are closed.
     std::unique_ptr<Guest> guest_;
     std::unique_ptr<DisplaySet> displays_;
+    // After the displays: freed first, before their context.
+    std::unique_ptr<qvnc_monitor, MonitorFree> monitor_;
     std::vector<SourceId> signal_sources_;
 };
 
@@ -67,8 +83,14 @@ bool Emulator::set_up()
         return fail("-k " + options_.keyboard_layout, error);
     }
     // Objects first: -vnc options refer to them (tls-creds=, password-secret=).
+    // libvirt also creates objects for devices not emulated here
+    // (memory-backend-*, iothread, ...): those are ignored.
     for (const std::string &spec : options_.objects) {
         if (!displays_->add_object(spec, error)) {
+            if (error.rfind("invalid object type", 0) == 0) {
+                options_.ignored.push_back("-object");
+                continue;
+            }
             return fail("-object " + spec, error);
         }
     }
@@ -83,10 +105,89 @@ bool Emulator::set_up()
             return fail("-vnc " + vnc, error);
         }
     }
-    if (!options_.display.empty() && options_.display != "none") {
-        std::fprintf(stderr, "qvnc-emu: -display %s: ignored, output is VNC only\n", options_.display.c_str());
+    if (!set_up_monitors()) {
+        return false;
+    }
+    report_ignored();
+    return true;
+}
+
+bool Emulator::set_up_monitors()
+{
+    static const qvnc_monitor_ops kOps = {
+        sizeof(qvnc_monitor_ops),
+        // cont / stop: the guest animates or keeps its frame still.
+        +[](void *self, bool running) {
+            auto *emu = static_cast<Emulator *>(self);
+            if (emu->guest_) {
+                emu->guest_->set_running(running);
+            }
+            emit_line(running ? "RUNSTATE running" : "RUNSTATE paused");
+        },
+        // quit: leave the main loop; main() returns 0.
+        +[](void *self) { g_main_loop_quit(static_cast<Emulator *>(self)->loop_.get()); },
+    };
+    qvnc_error *raw = nullptr;
+    monitor_.reset(qvnc_monitor_new(displays_->context(), &kOps, this, &raw));
+    ErrorPtr err(raw);
+    if (!monitor_) {
+        return fail("cannot create the monitor", qvnc_error_get_message(err.get()));
+    }
+    if (options_.start_stopped) {
+        qvnc_monitor_set_run_state(monitor_.get(), QVNC_RUN_STATE_PRELAUNCH);
+    }
+    for (const std::string &spec : options_.chardevs) {
+        raw = nullptr;
+        if (!qvnc_monitor_add_chardev(monitor_.get(), spec.c_str(), &raw)) {
+            err.reset(raw);
+            // libvirt's serial consoles and guest-agent channels: devices
+            // that are not emulated here.
+            if (qvnc_error_get_code(err.get()) == QVNC_ERR_UNSUPPORTED) {
+                options_.ignored.push_back("-chardev");
+                continue;
+            }
+            return fail("-chardev " + spec, qvnc_error_get_message(err.get()));
+        }
+    }
+    for (const std::string &spec : options_.mons) {
+        raw = nullptr;
+        if (!qvnc_monitor_add(monitor_.get(), spec.c_str(), &raw)) {
+            err.reset(raw);
+            return fail("-mon " + spec, qvnc_error_get_message(err.get()));
+        }
+    }
+    for (const Options::LegacyMonitor &m : options_.monitors) {
+        raw = nullptr;
+        if (!qvnc_monitor_add_legacy(monitor_.get(), m.spec.c_str(), m.qmp, &raw)) {
+            err.reset(raw);
+            return fail((m.qmp ? "-qmp " : "-monitor ") + m.spec, qvnc_error_get_message(err.get()));
+        }
     }
     return true;
+}
+
+// One line for everything of a full QEMU command line that means nothing
+// here: "-device" given five times is named once, with its count.
+void Emulator::report_ignored() const
+{
+    if (options_.ignored.empty()) {
+        return;
+    }
+    std::vector<std::string> order;
+    std::map<std::string, int> count;
+    for (const std::string &name : options_.ignored) {
+        if (count[name]++ == 0) {
+            order.push_back(name);
+        }
+    }
+    std::string line;
+    for (const std::string &name : order) {
+        line += (line.empty() ? "" : ", ") + name;
+        if (count[name] > 1) {
+            line += " (x" + std::to_string(count[name]) + ")";
+        }
+    }
+    std::fprintf(stderr, "qvnc-emu: ignored (no such device here): %s\n", line.c_str());
 }
 
 void Emulator::dump_frame()

@@ -64,6 +64,21 @@ constexpr OptionSpec kOptions[] = {
     {"guest", Arg::Required},       {"size", Arg::Required},    {"format", Arg::Required},
     {"resize-every", Arg::Required}, {"replay-fps", Arg::Required}, {"frame-dump", Arg::Required},
     {"help", Arg::None},            {"h", Arg::None},
+    {"chardev", Arg::Required},     {"mon", Arg::Required},     {"monitor", Arg::Required},
+    {"qmp", Arg::Required},
+};
+
+// What libvirt puts on a QEMU command line besides the display: accepted
+// and ignored (the devices they name are not emulated here).
+constexpr OptionSpec kIgnored[] = {
+    {"machine", Arg::Required},  {"accel", Arg::Required},    {"cpu", Arg::Required},
+    {"m", Arg::Required},        {"smp", Arg::Required},      {"uuid", Arg::Required},
+    {"drive", Arg::Required},    {"blockdev", Arg::Required}, {"device", Arg::Required},
+    {"netdev", Arg::Required},   {"global", Arg::Required},   {"boot", Arg::Required},
+    {"rtc", Arg::Required},      {"no-shutdown", Arg::None},  {"sandbox", Arg::Required},
+    {"msg", Arg::Required},      {"overcommit", Arg::Required}, {"nodefaults", Arg::None},
+    {"no-user-config", Arg::None}, {"daemonize", Arg::None},  {"pidfile", Arg::Required},
+    {"audiodev", Arg::Required},
 };
 
 const OptionSpec *find_option(std::string_view name)
@@ -73,7 +88,22 @@ const OptionSpec *find_option(std::string_view name)
             return &spec;
         }
     }
+    for (const OptionSpec &spec : kIgnored) {
+        if (spec.name == name) {
+            return &spec;
+        }
+    }
     return nullptr;
+}
+
+bool is_ignored(std::string_view name)
+{
+    for (const OptionSpec &spec : kIgnored) {
+        if (spec.name == name) {
+            return true;
+        }
+    }
+    return false;
 }
 
 // Applies one option; returns an error message, or "" when it was fine.
@@ -95,7 +125,19 @@ std::string apply(Options &o, std::string_view name, const std::string &value, b
     } else if (name == "k") {
         o.keyboard_layout = value;
     } else if (name == "display") {
+        // Any value libvirt writes ("none", "egl-headless,rendernode=...").
         o.display = value;
+        if (value != "none") {
+            o.ignored.push_back("-display");
+        }
+    } else if (name == "chardev") {
+        o.chardevs.push_back(value);
+    } else if (name == "mon") {
+        o.mons.push_back(value);
+    } else if (name == "monitor" || name == "qmp") {
+        o.monitors.push_back(Options::LegacyMonitor{value, name == "qmp"});
+    } else if (is_ignored(name)) {
+        o.ignored.push_back("-" + std::string(name));
     } else if (name == "guest") {
         if (value == "console") {
             o.guest = GuestKind::Console;
@@ -227,18 +269,27 @@ ParseResult parse_options(std::span<const char *const> args)
 std::string usage_text()
 {
     return "usage: qvnc-emu [-name NAME] [-S] [-object SPEC]... -vnc OPTS [-vnc OPTS]...\n"
-           "                [-k LAYOUT] [-display none] [--guest console|pattern|replay:FILE]\n"
+           "                [-chardev SPEC]... [-mon OPTS]... [-monitor SPEC]... [-qmp SPEC]...\n"
+           "                [-k LAYOUT] [-display ANY] [--guest console|pattern|replay:FILE]\n"
            "                [--size WxH] [--format FORMAT] [--resize-every SECONDS]\n"
            "                [--replay-fps N] [--frame-dump PATH] [--help]\n"
            "\n"
            "A stand-in emulator serving a guest framebuffer through libqvnc.\n"
            "QEMU options (one or two leading dashes):\n"
            "  -name NAME          guest name (also guest=NAME,debug-threads=on)\n"
-           "  -S                  start stopped: the frame never changes\n"
+           "  -S                  start stopped until the monitor's cont\n"
            "  -object SPEC        user-creatable object (secret, tls-creds-*, authz-*)\n"
            "  -vnc OPTS           open a VNC display (repeatable)\n"
            "  -k LAYOUT           keyboard layout for keysym-only clients (QEMU names: de, fr, en-us, ...)\n"
-           "  -display none       accepted for compatibility\n"
+           "  -display ANY        accepted (only \"none\" means something here)\n"
+           "  -chardev SPEC       socket (path=, host=/port=, fd=), stdio or null chardev\n"
+           "  -mon chardev=ID[,mode=readline|control][,pretty=on]   a monitor on a chardev\n"
+           "  -monitor SPEC       HMP on stdio, unix:PATH,server=on,wait=off, tcp:H:P,... \n"
+           "  -qmp SPEC           QMP, same forms\n"
+           "  -machine, -accel, -cpu, -m, -smp, -uuid, -drive, -blockdev, -device, -netdev,\n"
+           "  -global, -boot, -rtc, -sandbox, -msg, -overcommit, -pidfile, -audiodev (with an\n"
+           "  argument), -no-shutdown, -nodefaults, -no-user-config, -daemonize: accepted and\n"
+           "  ignored (reported once on stderr)\n"
            "Emulator options:\n"
            "  --guest KIND        console (default), pattern, or replay:FILE (a VFR file)\n"
            "  --size WxH          guest size (console and pattern; default 1024x768)\n"

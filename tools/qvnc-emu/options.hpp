@@ -34,6 +34,18 @@ struct Options {
     double resize_every = 0;          // seconds; 0 = never
     double replay_fps = 30;
     std::string frame_dump;           // --frame-dump PATH; empty = off
+
+    // Monitors, applied in this order: -chardev, -mon, then -monitor/-qmp.
+    std::vector<std::string> chardevs; // -chardev
+    std::vector<std::string> mons;     // -mon
+    struct LegacyMonitor {
+        std::string spec;
+        bool qmp = false;              // -qmp (else -monitor)
+    };
+    std::vector<LegacyMonitor> monitors;
+    // Options of a full QEMU (libvirt) command line that mean nothing to a
+    // VNC stand-in, e.g. "-machine" or "-device": accepted, reported once.
+    std::vector<std::string> ignored;
 };
 
 struct ParseResult {

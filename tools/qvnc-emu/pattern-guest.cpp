@@ -30,9 +30,27 @@ PatternGuest::PatternGuest(const Options &options, Screen &screen)
 void PatternGuest::start()
 {
     screen_.show(*canvas_);
-    if (!running_) {
+    if (running_) {
+        arm_timers();
+    }
+}
+
+void PatternGuest::set_running(bool running)
+{
+    if (running == running_) {
         return;
     }
+    running_ = running;
+    if (running_) {
+        arm_timers();
+    } else {
+        tick_.reset();
+        resize_timer_.reset();
+    }
+}
+
+void PatternGuest::arm_timers()
+{
     tick_ = SourceId(g_timeout_add(
         kFrameIntervalMs,
         +[](gpointer self) -> gboolean {

@@ -19,6 +19,7 @@ public:
     PatternGuest(const Options &options, Screen &screen);
 
     void start() override;
+    void set_running(bool running) override;
     void key_event(uint32_t, uint32_t, bool) override {}
     void pointer_event(int, int, uint32_t) override {}
     void cut_text(std::string_view) override {}
@@ -32,6 +33,8 @@ public:
     void resize(Size size);
 
 private:
+    void arm_timers();
+
     Screen &screen_;
     PixelFormat format_;
     bool running_;

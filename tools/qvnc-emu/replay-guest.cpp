@@ -15,9 +15,26 @@ ReplayGuest::ReplayGuest(const Options &options, Screen &screen, std::unique_ptr
 void ReplayGuest::start()
 {
     screen_.show(canvas_);
-    if (!running_) {
+    if (running_) {
+        arm_timer();
+    }
+}
+
+void ReplayGuest::set_running(bool running)
+{
+    if (running == running_) {
         return;
     }
+    running_ = running;
+    if (running_) {
+        arm_timer();
+    } else {
+        tick_.reset();
+    }
+}
+
+void ReplayGuest::arm_timer()
+{
     const auto interval_ms = static_cast<guint>(std::max(1.0, std::round(1000.0 / fps_)));
     tick_ = SourceId(g_timeout_add(
         interval_ms,

@@ -16,6 +16,7 @@ public:
     ReplayGuest(const Options &options, Screen &screen, std::unique_ptr<VfrFile> file);
 
     void start() override;
+    void set_running(bool running) override;
     void key_event(uint32_t, uint32_t, bool) override {}
     void pointer_event(int, int, uint32_t) override {}
     void cut_text(std::string_view) override {}
@@ -26,6 +27,8 @@ public:
     void advance();
 
 private:
+    void arm_timer();
+
     Screen &screen_;
     std::unique_ptr<VfrFile> file_;
     bool running_;

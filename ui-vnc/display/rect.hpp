@@ -38,8 +38,11 @@ inline bool intersects(const Rect &a, const Rect &b)
 // True when every pixel of inner lies in outer (an empty inner is contained).
 inline bool contains(const Rect &outer, const Rect &inner)
 {
-    return inner.empty() || (inner.x >= outer.x && inner.y >= outer.y && inner.right() <= outer.right() &&
-                             inner.bottom() <= outer.bottom());
+    // In 64 bits: x + w of a hostile rectangle must not wrap around.
+    auto r = [](const Rect &q) { return static_cast<long long>(q.x) + q.w; };
+    auto b = [](const Rect &q) { return static_cast<long long>(q.y) + q.h; };
+    return inner.empty() || (inner.x >= outer.x && inner.y >= outer.y && r(inner) <= r(outer) &&
+                             b(inner) <= b(outer));
 }
 
 } // namespace qvnc::vnc

@@ -92,9 +92,13 @@ void Server::set_clipboard(std::string utf8)
 
 Status Server::copy(int src_x, int src_y, int dst_x, int dst_y, int w, int h)
 {
-    const Rect bounds{0, 0, fb_.width(), fb_.height()};
+    // 64-bit arithmetic: x + w must not overflow into "inside" (a guest
+    // controls these numbers).
+    auto inside = [this](int64_t x, int64_t y, int64_t wd, int64_t ht) {
+        return x >= 0 && y >= 0 && wd > 0 && ht > 0 && x + wd <= fb_.width() && y + ht <= fb_.height();
+    };
     Rect src{src_x, src_y, w, h}, dst{dst_x, dst_y, w, h};
-    if (w <= 0 || h <= 0 || !contains(bounds, src) || !contains(bounds, dst)) {
+    if (!inside(src_x, src_y, w, h) || !inside(dst_x, dst_y, w, h)) {
         return make_error(ErrorCode::InvalidArg, "copy %dx%d from %d,%d to %d,%d is outside the surface",
                           w, h, src_x, src_y, dst_x, dst_y);
     }

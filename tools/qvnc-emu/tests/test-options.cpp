@@ -34,6 +34,47 @@ void test_qemu_command_line(void **)
     assert_true(r.options.guest == GuestKind::Console);
 }
 
+// A libvirt-generated command line: monitors kept in order, the rest of
+// the machine accepted and listed once as ignored.
+void test_libvirt_command_line(void **)
+{
+    const ParseResult r = parse(
+        {"-name", "guest=vm1,debug-threads=on", "-S", "-object",
+         "{\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":\"raw\",\"file\":\"/k\"}",
+         "-machine", "pc-q35-7.2,usb=off,dump-guest-core=off", "-accel", "kvm", "-cpu", "host", "-m", "1024",
+         "-overcommit", "mem-lock=off", "-smp", "1,sockets=1,cores=1,threads=1", "-uuid",
+         "c7a5fdbd-edaf-9455-926a-d65c16db1809", "-no-user-config", "-nodefaults", "-chardev",
+         "socket,id=charmonitor,fd=23,server=on,wait=off", "-mon", "chardev=charmonitor,id=monitor,mode=control",
+         "-rtc", "base=utc", "-no-shutdown", "-boot", "strict=on", "-blockdev",
+         "{\"driver\":\"file\",\"filename\":\"/d.img\",\"node-name\":\"libvirt-1-storage\"}", "-device",
+         "virtio-blk-pci,drive=libvirt-1-format,id=virtio-disk0", "-netdev", "user,id=hostnet0", "-device",
+         "virtio-net-pci,netdev=hostnet0,id=net0", "-global", "ICH9-LPC.disable_s3=1", "-audiodev",
+         "{\"id\":\"audio1\",\"driver\":\"none\"}", "-vnc", "127.0.0.1:0,audiodev=audio1", "-display",
+         "egl-headless,rendernode=/dev/dri/renderD128", "-sandbox",
+         "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny", "-msg", "timestamp=on",
+         "-daemonize", "-pidfile", "/run/vm1.pid", "-monitor", "unix:/tmp/hmp.sock,server=on,wait=off", "-qmp",
+         "tcp:127.0.0.1:4444,server,nowait"});
+    assert_int_equal(static_cast<int>(r.action), static_cast<int>(ParseResult::Action::Run));
+    assert_true(r.options.start_stopped);
+    assert_int_equal(r.options.chardevs.size(), 1);
+    assert_string_equal(r.options.chardevs[0].c_str(), "socket,id=charmonitor,fd=23,server=on,wait=off");
+    assert_int_equal(r.options.mons.size(), 1);
+    assert_int_equal(r.options.monitors.size(), 2);
+    assert_false(r.options.monitors[0].qmp);
+    assert_true(r.options.monitors[1].qmp);
+    assert_string_equal(r.options.monitors[1].spec.c_str(), "tcp:127.0.0.1:4444,server,nowait");
+    const char *ignored[] = {"-machine", "-accel", "-cpu", "-m", "-overcommit", "-smp", "-uuid",
+                             "-no-user-config", "-nodefaults", "-rtc", "-no-shutdown", "-boot",
+                             "-blockdev", "-device", "-netdev", "-device", "-global", "-audiodev",
+                             "-display", "-sandbox", "-msg", "-daemonize", "-pidfile"};
+    assert_int_equal(r.options.ignored.size(), sizeof ignored / sizeof ignored[0]);
+    for (size_t i = 0; i < r.options.ignored.size(); ++i) {
+        assert_string_equal(r.options.ignored[i].c_str(), ignored[i]);
+    }
+    // Options taking an argument still need one.
+    assert_string_equal(parse({"-vnc", ":0", "-device"}).error.c_str(), "-device: requires an argument");
+}
+
 void test_emulator_options_double_dash(void **)
 {
     const ParseResult r = parse({"--vnc", ":1", "--guest", "pattern", "--size", "800x600", "--format", "r5g6b5",
@@ -125,7 +166,8 @@ void test_parse_name(void **)
 int main()
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_qemu_command_line),   cmocka_unit_test(test_emulator_options_double_dash),
+        cmocka_unit_test(test_qemu_command_line),   cmocka_unit_test(test_libvirt_command_line),
+        cmocka_unit_test(test_emulator_options_double_dash),
         cmocka_unit_test(test_replay_guest),        cmocka_unit_test(test_errors_in_qemu_wording),
         cmocka_unit_test(test_values_may_start_with_dash), cmocka_unit_test(test_help),
         cmocka_unit_test(test_parse_size),          cmocka_unit_test(test_parse_name),
