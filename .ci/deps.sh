@@ -22,6 +22,8 @@ PKGS=(
   # net tests: noVNC in Debian's Chromium (driven by playwright-core from npm,
   # which tests/integration/net/setup-node.sh installs; no browser download)
   chromium
+  # libFuzzer targets (tests/fuzz/run.sh): clang with its fuzzer and sanitizer runtimes
+  clang-14 libclang-rt-14-dev
 )
 # Node.js and npm for that test: Debian's, unless the machine already has them
 # (a NodeSource nodejs ships npm and conflicts with Debian's npm package).

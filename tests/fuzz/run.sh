@@ -42,6 +42,7 @@ ninja -C "$BUILD" "${build_targets[@]}" >"$BUILD/fuzz-build.log" 2>&1 || {
 mkdir -p "$WORK" "$SRC/tests/fuzz/crashes"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRC/tests/fuzz/lsan.supp:print_suppressions=0}"
 
 status=0
 total_execs=0
