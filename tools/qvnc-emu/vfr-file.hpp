@@ -1,5 +1,5 @@
 // Reader for VFR ("VNC frame recording") files, the benchmark workloads of
-// /work/shared/bench (vfr.h there is the reference).  The layout, all
+// ../shared/bench (beside the repository) (vfr.h there is the reference).  The layout, all
 // integers little-endian:
 //
 //   0    header, 256 bytes: magic "VFRAMES1", u32 width, height, stride,
