@@ -20,39 +20,9 @@ struct qvnc_monitor {
 
 namespace {
 
-void set_error(qvnc_error **err, qvnc_error_code code, std::string msg)
-{
-    if (err && !*err) {
-        try {
-            *err = std::make_unique<qvnc_error>(qvnc_error{code, std::move(msg)}).release();
-        } catch (...) {
-            // Out of memory while reporting: the failed return value remains.
-        }
-    }
-}
-
-template <class Ret, class Fn> Ret guard(qvnc_error **err, Ret failed, Fn &&fn) noexcept
-{
-    try {
-        return fn();
-    } catch (const std::bad_alloc &) {
-        set_error(err, QVNC_ERR_NOMEM, "out of memory");
-    } catch (const std::exception &e) {
-        set_error(err, QVNC_ERR_INTERNAL, std::string("internal error: ") + e.what());
-    } catch (...) {
-        set_error(err, QVNC_ERR_INTERNAL, "internal error");
-    }
-    return failed;
-}
-
-bool check(qvnc_error **err, const qvnc::Status &st)
-{
-    if (!st) {
-        set_error(err, static_cast<qvnc_error_code>(st.error().code), st.error().message);
-        return false;
-    }
-    return true;
-}
+using qvnc::capi::check;
+using qvnc::capi::guard;
+using qvnc::capi::set_error;
 
 char *dup_string(const std::string &s)
 {

@@ -16,6 +16,9 @@ struct qvnc_console {
 // A display handle is the Server itself; the cast is confined to this file.
 struct qvnc_display;
 
+using qvnc::capi::check;
+using qvnc::capi::set_error;
+
 namespace {
 
 qvnc::vnc::Server *server_of(qvnc_display *d) { return reinterpret_cast<qvnc::vnc::Server *>(d); }
@@ -25,52 +28,14 @@ const qvnc::vnc::Server *server_of(const qvnc_display *d)
 }
 qvnc_display *handle_of(qvnc::vnc::Server *s) { return reinterpret_cast<qvnc_display *>(s); }
 
-void set_error(qvnc_error **err, qvnc_error_code code, std::string msg)
-{
-    if (err && !*err) {
-        try {
-            *err = std::make_unique<qvnc_error>(qvnc_error{code, std::move(msg)}).release();
-        } catch (...) {
-            // Out of memory while reporting: the failed return value remains.
-        }
-    }
-}
-
-void set_error(qvnc_error **err, const qvnc::Error &e)
-{
-    set_error(err, static_cast<qvnc_error_code>(e.code), e.message);
-}
-
 template <class Ret, class Fn> Ret capi_guard(qvnc_error **err, Ret failed, Fn &&fn) noexcept
 {
-    try {
-        return fn();
-    } catch (const std::bad_alloc &) {
-        set_error(err, QVNC_ERR_NOMEM, "out of memory");
-    } catch (const std::exception &e) {
-        set_error(err, QVNC_ERR_INTERNAL, std::string("internal error: ") + e.what());
-    } catch (...) {
-        set_error(err, QVNC_ERR_INTERNAL, "internal error");
-    }
-    return failed;
+    return qvnc::capi::guard(err, failed, std::forward<Fn>(fn));
 }
 
 template <class Fn> void capi_guard_void(Fn &&fn) noexcept
 {
-    try {
-        fn();
-    } catch (...) {
-        qvnc::log_uncaught("qvnc C API");
-    }
-}
-
-bool check(qvnc_error **err, const qvnc::Status &st)
-{
-    if (!st) {
-        set_error(err, st.error());
-        return false;
-    }
-    return true;
+    qvnc::capi::guard_void("qvnc C API", std::forward<Fn>(fn));
 }
 
 } // namespace
