@@ -252,7 +252,6 @@ class HeldSession:
 
 def _child(args):
     import argparse
-    import ctypes
 
     ap = argparse.ArgumentParser()
     ap.add_argument('--port', type=int, required=True)
@@ -285,42 +284,13 @@ def _child(args):
         return 2
 
     GVnc.util_set_debug(True)
-    gvnc = ctypes.CDLL('libgvnc-1.0.so.0')
-    gobject = ctypes.CDLL('libgobject-2.0.so.0')
-    ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
-    ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-
-    class PixelFormat(ctypes.Structure):
-        _fields_ = [('bits_per_pixel', ctypes.c_uint8), ('depth', ctypes.c_uint8),
-                    ('byte_order', ctypes.c_uint16), ('true_color_flag', ctypes.c_uint8),
-                    ('red_max', ctypes.c_uint16), ('green_max', ctypes.c_uint16),
-                    ('blue_max', ctypes.c_uint16), ('red_shift', ctypes.c_uint8),
-                    ('green_shift', ctypes.c_uint8), ('blue_shift', ctypes.c_uint8)]
-
-    gvnc.vnc_base_framebuffer_new.restype = ctypes.c_void_p
-    gvnc.vnc_base_framebuffer_new.argtypes = [ctypes.c_void_p, ctypes.c_uint16, ctypes.c_uint16, ctypes.c_int,
-                                              ctypes.POINTER(PixelFormat), ctypes.POINTER(PixelFormat)]
-    gvnc.vnc_connection_set_framebuffer.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-    gvnc.vnc_connection_set_pixel_format.argtypes = [ctypes.c_void_p, ctypes.POINTER(PixelFormat)]
-    gvnc.vnc_connection_set_encodings.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int32)]
-    gvnc.vnc_connection_set_auth_type.argtypes = [ctypes.c_void_p, ctypes.c_uint]
-    gvnc.vnc_connection_set_auth_subtype.argtypes = [ctypes.c_void_p, ctypes.c_uint]
-    gvnc.vnc_connection_set_credential.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]
-    gobject.g_signal_connect_data.restype = ctypes.c_ulong
-    gobject.g_signal_connect_data.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p,
-                                              ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
-    gobject.g_value_array_get_nth.restype = ctypes.c_void_p
-    gobject.g_value_array_get_nth.argtypes = [ctypes.c_void_p, ctypes.c_uint]
-    gobject.g_value_get_enum.restype = ctypes.c_int
-    gobject.g_value_get_enum.argtypes = [ctypes.c_void_p]
-    handler_t = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-
-    def enums(array):
-        n = ctypes.c_uint.from_address(array).value   # GValueArray.n_values
-        return [gobject.g_value_get_enum(gobject.g_value_array_get_nth(array, i)) for i in range(n)]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import gvnc_ctypes as gc
+    gvnc = gc.gvnc
+    enums = gc.gvalue_array_enums
 
     conn = GVnc.Connection.new()
-    ptr = ctypes.pythonapi.PyCapsule_GetPointer(conn.__gpointer__, None)
+    ptr = gc.connection_pointer(conn)
     state = {'covered': None, 'missing': None, 'buf': None, 'fb': None, 'fmt': None}
 
     def on_choose_type(c, array, data):
@@ -357,14 +327,12 @@ def _child(args):
                 val = ''
             gvnc.vnc_connection_set_credential(ptr, t, val.encode())
 
-    cb_type = handler_t(on_choose_type)
-    cb_cred = handler_t(on_credential)
-    # vnc-auth-choose-subtype: (conn, guint type, GValueArray *subtypes, data)
-    subtype_t = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p)
-    cb_sub = subtype_t(on_choose_subtype)
+    cb_type = gc.ARRAY_HANDLER(on_choose_type)
+    cb_cred = gc.ARRAY_HANDLER(on_credential)
+    cb_sub = gc.SUBTYPE_HANDLER(on_choose_subtype)
     for sig, cb in ((b'vnc-auth-choose-type', cb_type), (b'vnc-auth-choose-subtype', cb_sub),
                     (b'vnc-auth-credential', cb_cred)):
-        gobject.g_signal_connect_data(ptr, sig, ctypes.cast(cb, ctypes.c_void_p), None, None, 0)
+        gc.connect_signal(ptr, sig, cb)
 
     def on_initialized(c):
         result['initialized'] = True
@@ -372,15 +340,8 @@ def _child(args):
         result['width'], result['height'], result['name'] = w, h, c.get_name()
         if not opt.frame:
             return
-        fmt = PixelFormat(32, 24, 1234, 1, 255, 255, 255, 16, 8, 0)   # x8r8g8b8, little endian
-        buf = ctypes.create_string_buffer(w * h * 4)
-        state['fmt'], state['buf'] = fmt, buf
-        gvnc.vnc_connection_set_pixel_format(ptr, ctypes.byref(fmt))
-        state['fb'] = gvnc.vnc_base_framebuffer_new(ctypes.cast(buf, ctypes.c_void_p), w, h, w * 4,
-                                                    ctypes.byref(fmt), ctypes.byref(fmt))
-        gvnc.vnc_connection_set_framebuffer(ptr, state['fb'])
-        encs = (ctypes.c_int32 * 1)(0)   # Raw only: the pixel bytes travel as they are
-        gvnc.vnc_connection_set_encodings(ptr, 1, encs)
+        state['buf'], state['fb'], state['fmt'] = gc.rgbx_framebuffer(ptr, w, h)
+        gc.set_encodings(ptr, [0])   # Raw only: the pixel bytes travel as they are
         state['covered'] = bytearray(w * h)
         state['missing'] = w * h
         c.framebuffer_update_request(False, 0, 0, w, h)

@@ -10,10 +10,8 @@ framebuffer it keeps a pointer to (real-clients.md), so the auth signals and
 the framebuffer go through ctypes on the same libgvnc the typelib loaded.
 """
 
-import ctypes
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -23,7 +21,7 @@ from qvnc_testlib import (Fail, Runner, check, start_emu, start_server, env_path
 try:
     import gi
     gi.require_version('GVnc', '1.0')
-    from gi.repository import GLib, GVnc
+    from gi.repository import GVnc
 except (ImportError, ValueError) as e:
     print('Bail out! GVnc 1.0 through python3-gi is not available to %s: %s' % (sys.executable, e))
     sys.exit(1)
@@ -35,66 +33,15 @@ PUMP_TIMEOUT = 20.0
 ENC_RAW, ENC_HEXTILE, ENC_TIGHT, ENC_ZRLE = 0, 5, 7, 16   # gtk-vnc has no Zlib (6) decoder
 ENC_EXT_KEY, ENC_DESKTOP_SIZE, ENC_EXT_DESKTOP_SIZE = -258, -223, -308
 
-_gvnc = ctypes.CDLL('libgvnc-1.0.so.0')
-_gobject = ctypes.CDLL('libgobject-2.0.so.0')
-ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
-ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-
-
-class VncPixelFormat(ctypes.Structure):
-    _fields_ = [('bits_per_pixel', ctypes.c_uint8), ('depth', ctypes.c_uint8),
-                ('byte_order', ctypes.c_uint16), ('true_color_flag', ctypes.c_uint8),
-                ('red_max', ctypes.c_uint16), ('green_max', ctypes.c_uint16),
-                ('blue_max', ctypes.c_uint16), ('red_shift', ctypes.c_uint8),
-                ('green_shift', ctypes.c_uint8), ('blue_shift', ctypes.c_uint8)]
-
-
-_gvnc.vnc_base_framebuffer_new.restype = ctypes.c_void_p
-_gvnc.vnc_base_framebuffer_new.argtypes = [ctypes.c_void_p, ctypes.c_uint16, ctypes.c_uint16, ctypes.c_int,
-                                           ctypes.POINTER(VncPixelFormat), ctypes.POINTER(VncPixelFormat)]
-_gvnc.vnc_connection_set_framebuffer.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-_gvnc.vnc_connection_set_pixel_format.argtypes = [ctypes.c_void_p, ctypes.POINTER(VncPixelFormat)]
-_gvnc.vnc_connection_set_encodings.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int32)]
-_gvnc.vnc_connection_set_auth_type.argtypes = [ctypes.c_void_p, ctypes.c_uint]
-_gvnc.vnc_connection_set_credential.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]
-_gobject.g_signal_connect_data.restype = ctypes.c_ulong
-_gobject.g_signal_connect_data.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p,
-                                           ctypes.c_void_p, ctypes.c_int]
-_gobject.g_object_unref.argtypes = [ctypes.c_void_p]
-
-# void handler(VncConnection *conn, GValueArray *array, gpointer user_data)
-_ARRAY_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-
-G_LITTLE_ENDIAN = 1234
-CRED_PASSWORD, CRED_USERNAME, CRED_CLIENTNAME = 0, 1, 2
+import gvnc_ctypes as gc  # noqa: E402  (after gi.require_version)
+from gvnc_ctypes import CRED_PASSWORD, CRED_USERNAME  # noqa: E402
 
 if os.environ.get('QVNC_GVNC_DEBUG'):
     GVnc.util_set_debug(True)
 
 
-def _gvalue_array_ints(ptr):
-    """Reads the int/enum payloads of a GValueArray (n_values, GValue *values)."""
-    n = ctypes.c_uint.from_address(ptr).value
-    values = ctypes.c_void_p.from_address(ptr + ctypes.sizeof(ctypes.c_void_p)).value
-    gvalue_size = ctypes.sizeof(ctypes.c_size_t) + 2 * 8
-    return [ctypes.c_int.from_address(values + i * gvalue_size + ctypes.sizeof(ctypes.c_size_t)).value
-            for i in range(n)]
-
-
-_ticker = None
-
-
 def pump_until(pred, timeout=PUMP_TIMEOUT, what='condition'):
-    """Iterates the default GLib main context until pred() or the timeout."""
-    global _ticker
-    if _ticker is None:
-        _ticker = GLib.timeout_add(50, lambda: True)   # wakes iteration() up to re-check time
-    ctx = GLib.MainContext.default()
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise Fail('timed out after %.0fs waiting for %s' % (timeout, what))
-        ctx.iteration(True)
+    gc.pump_until(pred, timeout, what)
 
 
 class Session:
@@ -117,13 +64,11 @@ class Session:
         self.covered = None
         self.updates = 0
         self.conn = GVnc.Connection.new()
-        self.ptr = ctypes.pythonapi.PyCapsule_GetPointer(self.conn.__gpointer__, None)
-        self._cb_type = _ARRAY_HANDLER(self._on_choose_type)
-        self._cb_cred = _ARRAY_HANDLER(self._on_credential)
-        _gobject.g_signal_connect_data(self.ptr, b'vnc-auth-choose-type', ctypes.cast(self._cb_type, ctypes.c_void_p),
-                                       None, None, 0)
-        _gobject.g_signal_connect_data(self.ptr, b'vnc-auth-credential', ctypes.cast(self._cb_cred, ctypes.c_void_p),
-                                       None, None, 0)
+        self.ptr = gc.connection_pointer(self.conn)
+        self._cb_type = gc.ARRAY_HANDLER(self._on_choose_type)
+        self._cb_cred = gc.ARRAY_HANDLER(self._on_credential)
+        gc.connect_signal(self.ptr, b'vnc-auth-choose-type', self._cb_type)
+        gc.connect_signal(self.ptr, b'vnc-auth-credential', self._cb_cred)
         self.conn.connect('vnc-initialized', self._on_initialized)
         self.conn.connect('vnc-auth-failure', self._on_auth_failure)
         self.conn.connect('vnc-auth-unsupported', self._on_auth_unsupported)
@@ -135,24 +80,24 @@ class Session:
     # -- signal handlers
     def _on_choose_type(self, conn, array, data):
         try:
-            self.auth_types = _gvalue_array_ints(array)
+            self.auth_types = gc.gvalue_array_enums(array)
         except Exception as e:  # keep the C stack safe
             self.errors.append('cannot read the auth type list: %s' % e)
             self.auth_types = []
         want = 2 if self.password is not None else 1
-        _gvnc.vnc_connection_set_auth_type(self.ptr, want)
+        gc.gvnc.vnc_connection_set_auth_type(self.ptr, want)
 
     def _on_credential(self, conn, array, data):
         try:
-            self.cred_types = _gvalue_array_ints(array)
+            self.cred_types = gc.gvalue_array_enums(array)
         except Exception as e:
             self.errors.append('cannot read the credential list: %s' % e)
             self.cred_types = [CRED_PASSWORD]
         for t in self.cred_types:
             if t == CRED_PASSWORD:
-                _gvnc.vnc_connection_set_credential(self.ptr, CRED_PASSWORD, (self.password or '').encode())
+                gc.gvnc.vnc_connection_set_credential(self.ptr, CRED_PASSWORD, (self.password or '').encode())
             elif t == CRED_USERNAME:
-                _gvnc.vnc_connection_set_credential(self.ptr, CRED_USERNAME, b'qvnc-test')
+                gc.gvnc.vnc_connection_set_credential(self.ptr, CRED_USERNAME, b'qvnc-test')
             else:
                 self.errors.append('unexpected credential request %d' % t)
 
@@ -160,14 +105,8 @@ class Session:
         self.initialized = True
         w, h = conn.get_width(), conn.get_height()
         self.width, self.height = w, h
-        self.fmt = VncPixelFormat(32, 24, G_LITTLE_ENDIAN, 1, 255, 255, 255, 16, 8, 0)
-        _gvnc.vnc_connection_set_pixel_format(self.ptr, ctypes.byref(self.fmt))
-        self.buf = ctypes.create_string_buffer(w * h * 4)
-        self.fb = _gvnc.vnc_base_framebuffer_new(ctypes.cast(self.buf, ctypes.c_void_p), w, h, w * 4,
-                                                 ctypes.byref(self.fmt), ctypes.byref(self.fmt))
-        _gvnc.vnc_connection_set_framebuffer(self.ptr, self.fb)
-        encs = (ctypes.c_int32 * len(self.encodings))(*self.encodings)
-        _gvnc.vnc_connection_set_encodings(self.ptr, len(self.encodings), encs)
+        self.buf, self.fb, self.fmt = gc.rgbx_framebuffer(self.ptr, w, h)
+        gc.set_encodings(self.ptr, self.encodings)
         self.request_full()
 
     def _on_auth_failure(self, conn, reason):

@@ -17,14 +17,12 @@ If no mount namespace can be made, the anonymous cases still run and the
 script exits 77 (skip) when they pass.
 """
 
-import ctypes
 import os
 import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -97,7 +95,7 @@ import tls_pki  # noqa: E402
 try:
     import gi
     gi.require_version('GVnc', '1.0')
-    from gi.repository import GLib, GVnc
+    from gi.repository import GVnc
 except (ImportError, ValueError) as e:
     print('Bail out! GVnc 1.0 through python3-gi is not available to %s: %s' % (sys.executable, e))
     sys.exit(1)
@@ -108,70 +106,17 @@ PUMP_TIMEOUT = 20.0
 X509_OK = os.environ.get(NS_FLAG) == '1'
 
 AUTH_VNC, AUTH_VENCRYPT = 2, 19
-CRED_PASSWORD, CRED_USERNAME, CRED_CLIENTNAME = 0, 1, 2
 ENC_RAW = 0
-G_LITTLE_ENDIAN = 1234
 
-# --------------------------------------------------------------------------- ctypes glue
-# pygobject cannot marshal gtk-vnc's GValueArray signal arguments nor keep a
-# framebuffer alive (real-clients.md), so those go through ctypes.
-
-_gvnc = ctypes.CDLL('libgvnc-1.0.so.0')
-_gobject = ctypes.CDLL('libgobject-2.0.so.0')
-ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
-ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-
-
-class VncPixelFormat(ctypes.Structure):
-    _fields_ = [('bits_per_pixel', ctypes.c_uint8), ('depth', ctypes.c_uint8),
-                ('byte_order', ctypes.c_uint16), ('true_color_flag', ctypes.c_uint8),
-                ('red_max', ctypes.c_uint16), ('green_max', ctypes.c_uint16),
-                ('blue_max', ctypes.c_uint16), ('red_shift', ctypes.c_uint8),
-                ('green_shift', ctypes.c_uint8), ('blue_shift', ctypes.c_uint8)]
-
-
-_gvnc.vnc_base_framebuffer_new.restype = ctypes.c_void_p
-_gvnc.vnc_base_framebuffer_new.argtypes = [ctypes.c_void_p, ctypes.c_uint16, ctypes.c_uint16, ctypes.c_int,
-                                           ctypes.POINTER(VncPixelFormat), ctypes.POINTER(VncPixelFormat)]
-_gvnc.vnc_connection_set_framebuffer.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-_gvnc.vnc_connection_set_pixel_format.argtypes = [ctypes.c_void_p, ctypes.POINTER(VncPixelFormat)]
-_gvnc.vnc_connection_set_encodings.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int32)]
-_gvnc.vnc_connection_set_auth_type.argtypes = [ctypes.c_void_p, ctypes.c_uint]
-_gvnc.vnc_connection_set_auth_subtype.argtypes = [ctypes.c_void_p, ctypes.c_uint]
-_gvnc.vnc_connection_set_credential.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]
-_gobject.g_signal_connect_data.restype = ctypes.c_ulong
-_gobject.g_signal_connect_data.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p,
-                                           ctypes.c_void_p, ctypes.c_int]
-
-_ARRAY_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-_SUBTYPE_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p)
+import gvnc_ctypes as gc  # noqa: E402  (after gi.require_version)
+from gvnc_ctypes import CRED_PASSWORD, CRED_USERNAME, CRED_CLIENTNAME  # noqa: E402
 
 if os.environ.get('QVNC_GVNC_DEBUG'):
     GVnc.util_set_debug(True)
 
 
-def _gvalue_array_ints(ptr):
-    """The int/enum payloads of a GValueArray (n_values, GValue *values)."""
-    n = ctypes.c_uint.from_address(ptr).value
-    values = ctypes.c_void_p.from_address(ptr + ctypes.sizeof(ctypes.c_void_p)).value
-    gvalue_size = ctypes.sizeof(ctypes.c_size_t) + 2 * 8
-    return [ctypes.c_int.from_address(values + i * gvalue_size + ctypes.sizeof(ctypes.c_size_t)).value
-            for i in range(n)]
-
-
-_ticker = None
-
-
 def pump_until(pred, timeout=PUMP_TIMEOUT, what='condition'):
-    global _ticker
-    if _ticker is None:
-        _ticker = GLib.timeout_add(50, lambda: True)
-    ctx = GLib.MainContext.default()
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise Fail('timed out after %.0fs waiting for %s' % (timeout, what))
-        ctx.iteration(True)
+    gc.pump_until(pred, timeout, what)
 
 
 class Session:
@@ -187,12 +132,12 @@ class Session:
         self.buf = self.fb = self.covered = None
         self.missing = None
         self.conn = GVnc.Connection.new()
-        self.ptr = ctypes.pythonapi.PyCapsule_GetPointer(self.conn.__gpointer__, None)
-        self._cbs = [_ARRAY_HANDLER(self._on_choose_type), _SUBTYPE_HANDLER(self._on_choose_subtype),
-                     _ARRAY_HANDLER(self._on_credential)]
+        self.ptr = gc.connection_pointer(self.conn)
+        self._cbs = [gc.ARRAY_HANDLER(self._on_choose_type), gc.SUBTYPE_HANDLER(self._on_choose_subtype),
+                     gc.ARRAY_HANDLER(self._on_credential)]
         for name, cb in zip((b'vnc-auth-choose-type', b'vnc-auth-choose-subtype', b'vnc-auth-credential'),
                             self._cbs):
-            _gobject.g_signal_connect_data(self.ptr, name, ctypes.cast(cb, ctypes.c_void_p), None, None, 0)
+            gc.connect_signal(self.ptr, name, cb)
         self.conn.connect('vnc-initialized', self._on_initialized)
         self.conn.connect('vnc-auth-failure', self._on_auth_failure)
         self.conn.connect('vnc-error', lambda c, m: self.errors.append(m))
@@ -203,21 +148,21 @@ class Session:
 
     def _on_choose_type(self, conn, array, data):
         try:
-            self.auth_types = _gvalue_array_ints(array)
+            self.auth_types = gc.gvalue_array_enums(array)
         except Exception as e:
             self.errors.append('cannot read the auth type list: %s' % e)
-        _gvnc.vnc_connection_set_auth_type(self.ptr, AUTH_VENCRYPT)
+        gc.gvnc.vnc_connection_set_auth_type(self.ptr, AUTH_VENCRYPT)
 
     def _on_choose_subtype(self, conn, auth_type, array, data):
         try:
-            self.subtypes = _gvalue_array_ints(array)
+            self.subtypes = gc.gvalue_array_enums(array)
         except Exception as e:
             self.errors.append('cannot read the sub-type list: %s' % e)
-        _gvnc.vnc_connection_set_auth_subtype(self.ptr, self.subtype)
+        gc.gvnc.vnc_connection_set_auth_subtype(self.ptr, self.subtype)
 
     def _on_credential(self, conn, array, data):
         try:
-            asked = _gvalue_array_ints(array)
+            asked = gc.gvalue_array_enums(array)
         except Exception as e:
             self.errors.append('cannot read the credential list: %s' % e)
             asked = []
@@ -225,23 +170,17 @@ class Session:
         self.cred_types = (self.cred_types or []) + asked
         for t in asked:
             if t == CRED_PASSWORD:
-                _gvnc.vnc_connection_set_credential(self.ptr, CRED_PASSWORD, (self.password or '').encode())
+                gc.gvnc.vnc_connection_set_credential(self.ptr, CRED_PASSWORD, (self.password or '').encode())
             elif t == CRED_CLIENTNAME:
-                _gvnc.vnc_connection_set_credential(self.ptr, CRED_CLIENTNAME, (self.clientname or 'none').encode())
+                gc.gvnc.vnc_connection_set_credential(self.ptr, CRED_CLIENTNAME, (self.clientname or 'none').encode())
             elif t == CRED_USERNAME:
-                _gvnc.vnc_connection_set_credential(self.ptr, CRED_USERNAME, b'qvnc-test')
+                gc.gvnc.vnc_connection_set_credential(self.ptr, CRED_USERNAME, b'qvnc-test')
 
     def _on_initialized(self, conn):
         self.initialized = True
         self.width, self.height = conn.get_width(), conn.get_height()
-        self.fmt = VncPixelFormat(32, 24, G_LITTLE_ENDIAN, 1, 255, 255, 255, 16, 8, 0)
-        _gvnc.vnc_connection_set_pixel_format(self.ptr, ctypes.byref(self.fmt))
-        self.buf = ctypes.create_string_buffer(self.width * self.height * 4)
-        self.fb = _gvnc.vnc_base_framebuffer_new(ctypes.cast(self.buf, ctypes.c_void_p), self.width, self.height,
-                                                 self.width * 4, ctypes.byref(self.fmt), ctypes.byref(self.fmt))
-        _gvnc.vnc_connection_set_framebuffer(self.ptr, self.fb)
-        encs = (ctypes.c_int32 * 1)(ENC_RAW)
-        _gvnc.vnc_connection_set_encodings(self.ptr, 1, encs)
+        self.buf, self.fb, self.fmt = gc.rgbx_framebuffer(self.ptr, self.width, self.height)
+        gc.set_encodings(self.ptr, [ENC_RAW])
         self.covered = bytearray(self.width * self.height)
         self.missing = self.width * self.height
         conn.framebuffer_update_request(False, 0, 0, self.width, self.height)
