@@ -183,6 +183,41 @@ class Proc:
         return self.p.returncode
 
 
+def err_mark(proc):
+    """How many stderr lines proc has logged: a start index for wait_err()."""
+    with proc.cond:
+        return len(proc.err)
+
+
+def wait_err_at(proc, pattern, start=0, timeout=DEFAULT_TIMEOUT, what=None):
+    """Waits for a stderr line (index >= start) of proc matching the regex.
+    Returns (line index, match)."""
+    rx = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    i = start
+    with proc.cond:
+        while True:
+            while i < len(proc.err):
+                m = rx.search(proc.err[i])
+                if m:
+                    return i, m
+                i += 1
+            if proc.eof and proc.p.poll() is not None:
+                raise ProcExited('%s exited (status %s) before a log line matching /%s/ (%s)\n%s'
+                                 % (proc.name, proc.p.returncode, pattern, what or 'waited for',
+                                    proc.describe()))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Fail('%s: no log line matching /%s/ within %.0fs (%s)\n%s'
+                           % (proc.name, pattern, timeout, what or 'waited for', proc.describe()))
+            proc.cond.wait(min(left, 0.5))
+
+
+def wait_err(proc, pattern, start=0, timeout=DEFAULT_TIMEOUT, what=None):
+    """As wait_err_at(), returning only the match."""
+    return wait_err_at(proc, pattern, start, timeout, what)[1]
+
+
 def free_port():
     """A TCP port >= 5900 that was free a moment ago on 127.0.0.1."""
     for _ in range(50):

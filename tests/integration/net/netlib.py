@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(HERE))   # tests/integration: qvnc_testlib
 sys.path.insert(0, HERE)
 
 from qvnc_testlib import (Fail, ProcExited, Proc, RfbClient, check, expect_bytes, hexs,  # noqa: E402,F401
-                          env_path, HOST, DEFAULT_TIMEOUT)
+                          env_path, err_mark, wait_err, HOST, DEFAULT_TIMEOUT)
 
 WS_GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 ENC_XVP = -309
@@ -99,34 +99,6 @@ def run_expect_exit(argv, timeout=20, env=None):
         raise Fail('%s did not exit within %ds: %s\n  stdout: %s\n  stderr: %s'
                    % (os.path.basename(argv[0]), timeout, ' '.join(argv), (e.stdout or b'')[-400:],
                       (e.stderr or b'')[-400:]))
-
-
-def err_mark(proc):
-    with proc.cond:
-        return len(proc.err)
-
-
-def wait_err(proc, pattern, start=0, timeout=DEFAULT_TIMEOUT, what=None):
-    """Waits for a stderr line (index >= start) matching the regex; returns the match."""
-    rx = re.compile(pattern)
-    deadline = time.monotonic() + timeout
-    i = start
-    with proc.cond:
-        while True:
-            while i < len(proc.err):
-                m = rx.search(proc.err[i])
-                if m:
-                    return m
-                i += 1
-            if proc.eof and proc.p.poll() is not None:
-                raise ProcExited('%s exited (status %s) before a log line matching /%s/ (%s)\n%s'
-                                 % (proc.name, proc.p.returncode, pattern, what or 'waited for',
-                                    proc.describe()))
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Fail('%s: no log line matching /%s/ within %.0fs (%s)\n%s'
-                           % (proc.name, pattern, timeout, what or 'waited for', proc.describe()))
-            proc.cond.wait(min(left, 0.5))
 
 
 def closing_reason(proc, port, start, what, timeout=DEFAULT_TIMEOUT):

@@ -24,14 +24,15 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IT_DIR = os.path.dirname(HERE)
 sys.path.insert(0, IT_DIR)   # qvnc_testlib, gvnc_client
 
 from qvnc_testlib import (Fail, ProcExited, Proc, RfbClient, check, expect_bytes, hexs, env_path,  # noqa: E402
-                          start_server, HOST, DEFAULT_TIMEOUT)
+                          start_server, err_mark, HOST, DEFAULT_TIMEOUT)
+# The SASL tests also want the index of the line found.
+from qvnc_testlib import wait_err_at as wait_err  # noqa: E402
 # Re-exported for the test scripts.
 from qvnc_testlib import read_ppm, compare_rgb, frame_dump  # noqa: E402,F401
 import gvnc_client  # noqa: E402
@@ -188,34 +189,6 @@ class Qmp:
             self.sock.close()
         except OSError:
             pass
-
-
-def err_mark(proc):
-    with proc.cond:
-        return len(proc.err)
-
-
-def wait_err(proc, pattern, start=0, timeout=DEFAULT_TIMEOUT, what=None):
-    """Waits for a stderr line (index >= start) of proc matching pattern."""
-    rx = re.compile(pattern)
-    deadline = time.monotonic() + timeout
-    i = start
-    with proc.cond:
-        while True:
-            while i < len(proc.err):
-                m = rx.search(proc.err[i])
-                if m:
-                    return i, m
-                i += 1
-            if proc.p.poll() is not None and proc.eof:
-                raise ProcExited('%s exited (status %s) before a stderr line matching /%s/ (%s)\n%s'
-                                 % (proc.name, proc.p.returncode, pattern, what or 'waited for',
-                                    proc.describe()))
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Fail('%s: no stderr line matching /%s/ within %.0fs (%s)\n%s'
-                           % (proc.name, pattern, timeout, what or 'waited for', proc.describe()))
-            proc.cond.wait(min(left, 0.5))
 
 
 def find_err(proc, pattern, start=0):

@@ -12,14 +12,13 @@ import ssl
 import struct
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))   # tests/integration: qvnc_testlib
 sys.path.insert(0, HERE)
 
-from qvnc_testlib import (Fail, ProcExited, RfbClient, check, expect_bytes, hexs, env_path,  # noqa: E402
-                          start_server, free_port, HOST, DEFAULT_TIMEOUT)
+from qvnc_testlib import (Fail, ProcExited, RfbClient, check, expect_bytes, hexs, env_path,  # noqa: E402,F401
+                          start_server, free_port, err_mark, wait_err, HOST, DEFAULT_TIMEOUT)
 
 # VeNCrypt sub-types with QEMU's numbering (spec 2.2).
 TLS_NONE, TLS_VNC, X509_NONE, X509_VNC, X509_SASL, TLS_SASL = 257, 258, 260, 261, 263, 264
@@ -75,34 +74,6 @@ def run_emu_expect_exit(vnc_opts, objects=(), timeout=20):
 
 # ---------------------------------------------------------------------------
 # server log
-
-def err_mark(proc):
-    with proc.cond:
-        return len(proc.err)
-
-
-def wait_err(proc, pattern, start=0, timeout=DEFAULT_TIMEOUT, what=None):
-    """Waits for a stderr line (index >= start) matching the regex; returns the match."""
-    rx = re.compile(pattern)
-    deadline = time.monotonic() + timeout
-    i = start
-    with proc.cond:
-        while True:
-            while i < len(proc.err):
-                m = rx.search(proc.err[i])
-                if m:
-                    return m
-                i += 1
-            if proc.eof and proc.p.poll() is not None:
-                raise ProcExited('%s exited (status %s) before a log line matching /%s/ (%s)\n%s'
-                                 % (proc.name, proc.p.returncode, pattern, what or 'waited for',
-                                    proc.describe()))
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Fail('%s: no log line matching /%s/ within %.0fs (%s)\n%s'
-                           % (proc.name, pattern, timeout, what or 'waited for', proc.describe()))
-            proc.cond.wait(min(left, 0.5))
-
 
 def wait_client_closed(proc, port, start, reason_rx, what):
     """Waits for `client 127.0.0.1:<port>: closing: <reason>` and checks the reason."""
