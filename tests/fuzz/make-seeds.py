@@ -99,6 +99,27 @@ def stream_seeds():
     return seeds
 
 
+def anon_client_hello():
+    """A real TLS 1.2 ClientHello offering anonymous DH (what the server's
+    tls-creds-anon accepts), made with Python's ssl; None if unavailable."""
+    try:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers('aNULL:!eNULL:@SECLEVEL=0')
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(inc, out, server_side=False)
+        try:
+            obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return out.read()
+    except Exception:  # noqa: BLE001 -- a seed less
+        return None
+
+
 def write(target, seeds):
     d = os.path.join(CORPUS, target)
     shutil.rmtree(d, ignore_errors=True)
@@ -153,6 +174,10 @@ def main():
         hs['vencrypt-%d' % sub] = bytes([d, 7]) + b'\x13' + b'\x00\x02' + u32(sub) + hello
         hs['vencrypt-%d-wrongsub' % sub] = bytes([d, 4]) + b'\x13' + b'\x00\x02' + u32(261)
         hs['vencrypt-%d-v01' % sub] = bytes([d, 1]) + b'\x13' + b'\x00\x01'
+    real_hello = anon_client_hello()
+    if real_hello:
+        for d, sub in ((2, 258), (3, 264), (5, 257)):
+            hs['vencrypt-%d-real-hello' % sub] = bytes([d, 7]) + b'\x13\x00\x02' + u32(sub) + real_hello
     hs['vencrypt-close-mid-tls'] = bytes([2, 7]) + b'\x13\x00\x02' + u32(258) + hello[:20]   # CVE-2023-3354
     write('handshake', hs)
 

@@ -79,7 +79,9 @@ for t in "${TARGETS[@]}"; do
     execs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
     execs=${execs:-0}
   fi
-  rate=$(( execs / (SECONDS_EACH > 0 ? SECONDS_EACH : 1) ))
+  # The rate libFuzzer last reported (a crash may end a run early).
+  rate=$(grep -Eo 'exec/s: *[0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+  rate=${rate:-0}
   crashes=0
   note=""
   for f in "$art"crash-* "$art"leak-* "$art"timeout-* "$art"oom-*; do

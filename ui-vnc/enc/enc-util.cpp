@@ -1,5 +1,6 @@
 #include "enc-util.hpp"
 
+#include <bit>
 #include <cstdlib>
 
 namespace qvnc::vnc::enc {
@@ -11,23 +12,25 @@ Deflater::~Deflater()
     }
 }
 
-void Deflater::set_level(int level)
+void Deflater::set_level(int level, int strategy)
 {
     if (!active_) {
         zs_ = z_stream{};
         // 15-bit window, memLevel 9: decoders accept any deflate stream.
-        if (deflateInit2(&zs_, level, Z_DEFLATED, 15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+        if (deflateInit2(&zs_, level, Z_DEFLATED, 15, 9, strategy) != Z_OK) {
             abort(); // only on out-of-memory or a bad level
         }
         active_ = true;
         level_ = level;
+        strategy_ = strategy;
         return;
     }
-    if (level != level_) {
+    if (level != level_ || strategy != strategy_) {
         // The stream was flushed at the end of the previous rectangle, so
         // this only switches the parameters for what follows.
-        deflateParams(&zs_, level, Z_DEFAULT_STRATEGY);
+        deflateParams(&zs_, level, strategy);
         level_ = level;
+        strategy_ = strategy;
     }
 }
 
@@ -78,10 +81,17 @@ void Deflater::sync_flush()
 CPixelLayout cpixel_layout(const PixelFormat &pf)
 {
     if (pf.bpp == 32 && pf.true_colour && pf.depth <= 24) {
-        const uint64_t all = (uint64_t{pf.red_max} << pf.red_shift) | (uint64_t{pf.green_max} << pf.green_shift) |
-                             (uint64_t{pf.blue_max} << pf.blue_shift);
+        // rfbproto counts the bits a channel's values can occupy, not the
+        // bits of (max << shift): blue max 72 at shift 5 uses bits 5..11
+        // although 72 << 5 has a zero low byte.  sanitize() keeps every
+        // shift + bit width within 32 bits.
+        auto colour_bits = [](uint16_t max, uint8_t shift) {
+            return ((uint64_t{1} << std::bit_width(static_cast<unsigned>(max))) - 1) << shift;
+        };
+        const uint64_t all = colour_bits(pf.red_max, pf.red_shift) | colour_bits(pf.green_max, pf.green_shift) |
+                             colour_bits(pf.blue_max, pf.blue_shift);
         const bool ls3 = all < (1u << 24);
-        const bool ms3 = (all & 0xff) == 0;
+        const bool ms3 = (all & 0xff) == 0 && all < (uint64_t{1} << 32);
         // Prefer the first three wire bytes when both fit, like the decoders.
         if ((ls3 && !pf.big_endian) || (ms3 && pf.big_endian)) {
             return {3, 0};

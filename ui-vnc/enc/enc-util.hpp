@@ -27,9 +27,10 @@ public:
     Deflater(const Deflater &) = delete;
     Deflater &operator=(const Deflater &) = delete;
 
-    // Starts the stream on first use; later calls change the level in place
-    // (the previous call ended on a flush, so nothing pending is affected).
-    void set_level(int level);
+    // Starts the stream on first use; later calls change the level (and
+    // zlib strategy) in place (the previous call ended on a flush, so
+    // nothing pending is affected).
+    void set_level(int level, int strategy = Z_DEFAULT_STRATEGY);
     // Compresses n bytes without flushing.
     void feed(const uint8_t *data, size_t n);
     // Ends the current unit with Z_SYNC_FLUSH so that the peer can decode
@@ -47,6 +48,7 @@ private:
     z_stream zs_{};
     bool active_ = false;
     int level_ = -2;
+    int strategy_ = Z_DEFAULT_STRATEGY;
     std::vector<uint8_t> out_;
     size_t used_ = 0;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -209,13 +210,17 @@ inline std::string compare(const uint8_t *got, const uint8_t *want, int w, int h
     const int n = pf.bpp / 8;
     const uint32_t max[3] = {pf.red_max, pf.green_max, pf.blue_max};
     const int shift[3] = {pf.red_shift, pf.green_shift, pf.blue_shift};
+    // Every bit a channel's values can set: with a max that is not 2^n - 1
+    // (72 = 0b1001000), masking with max itself would hide the low bits.
+    uint32_t mask[3];
+    for (int c = 0; c < 3; c++) mask[c] = (uint32_t{1} << std::bit_width(max[c])) - 1;
     double sum = 0;
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             const size_t off = (static_cast<size_t>(y) * w + x) * n;
             const uint32_t a = wire_value(got + off, pf), b = wire_value(want + off, pf);
             for (int c = 0; c < 3; c++) {
-                const uint32_t ca = a >> shift[c] & max[c], cb = b >> shift[c] & max[c];
+                const uint32_t ca = a >> shift[c] & mask[c], cb = b >> shift[c] & mask[c];
                 if (max_err == 0) {
                     if (ca != cb) {
                         char buf[160];

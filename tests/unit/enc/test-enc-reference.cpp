@@ -12,6 +12,7 @@
 
 #include "byte-buffer.hpp"
 #include "enc-test-common.hpp"
+#include "enc-util.hpp"
 #include "encoder.hpp"
 
 #include "cmocka.hpp"
@@ -106,15 +107,20 @@ struct Client {
 // ---- ZRLE -------------------------------------------------------------------
 
 // CPIXEL per RFB: 3 bytes when 32 bpp, true colour, depth <= 24 and the
-// colour bits fit in the low or the high three bytes of the value.
+// colour bits fit in the low or the high three bytes of the value.  A
+// channel's colour bits are all the bits its values can set: bit_width(max)
+// bits from its shift (max 72 at shift 5 occupies bits 5..11).
 int cpixel_skip(const PixelFormat &pf, int *nbytes)
 {
     *nbytes = pf.bpp / 8;
     if (pf.bpp != 32 || pf.depth > 24) return 0;
-    uint64_t all = 0;
-    all |= uint64_t{pf.red_max} << pf.red_shift;
-    all |= uint64_t{pf.green_max} << pf.green_shift;
-    all |= uint64_t{pf.blue_max} << pf.blue_shift;
+    auto bits = [](uint16_t max, int shift) {
+        uint64_t m = 0;
+        for (unsigned v = max; v != 0; v >>= 1) m = m << 1 | 1;
+        return m << shift;
+    };
+    const uint64_t all =
+        bits(pf.red_max, pf.red_shift) | bits(pf.green_max, pf.green_shift) | bits(pf.blue_max, pf.blue_shift);
     const bool low = (all >> 24) == 0, high = (all & 0xff) == 0;
     if (!low && !high) return 0;
     *nbytes = 3;
@@ -403,9 +409,9 @@ struct Mode {
     bool lossy;
 };
 
-void run_mode(const Mode &m)
+void run_formats(const Mode &m, const std::vector<NamedFormat> &formats)
 {
-    for (const NamedFormat &f : client_formats()) {
+    for (const NamedFormat &f : formats) {
         for (const uint32_t sf : {uint32_t{PIXMAN_x8r8g8b8}, uint32_t{PIXMAN_r5g6b5}}) {
             const bool wide = sf == PIXMAN_r5g6b5 && f.pf.bpp == 16;
             const int W = wide ? 2100 : 131, H = wide ? 40 : 97;
@@ -466,10 +472,48 @@ void run_mode(const Mode &m)
     }
 }
 
+void run_mode(const Mode &m)
+{
+    run_formats(m, client_formats());
+}
+
 void test_zrle(void **)
 {
     run_mode({16, false});
 }
+
+// Found by fuzz-encoders (tests/fuzz/crashes/encoders-crash-bc4f1773a3b72a00):
+// maxima that are not 2^n - 1.  (max << shift) has a zero low byte, yet blue
+// (max 72 at shift 5) sets bits 5..11, so the colour bits fit neither three
+// byte window and the CPIXEL must be the whole 4-byte pixel.  (Red, bits
+// 11..13, overlaps blue; sanitize() allows that, and both sides convert the
+// same way, so the wire values still have to match.)
+void test_zrle_cpixel_odd_maxima(void **)
+{
+    const PixelFormat odd_le = make_pf(32, 24, false, 5, 31, 72, 11, 25, 5);
+    const PixelFormat odd_be = make_pf(32, 24, true, 5, 31, 72, 11, 25, 5);
+    for (const PixelFormat &pf : {odd_le, odd_be}) {
+        const enc::CPixelLayout cp = enc::cpixel_layout(pf);
+        assert_int_equal(cp.bytes, 4);
+        assert_int_equal(cp.offset, 0);
+    }
+    // Same maxima moved so that every colour bit is above bit 7: the
+    // most significant three bytes are the CPIXEL (wire offset 1 when
+    // little-endian, 0 when big-endian).
+    const enc::CPixelLayout hi_le = enc::cpixel_layout(make_pf(32, 24, false, 5, 31, 72, 16, 25, 8));
+    assert_int_equal(hi_le.bytes, 3);
+    assert_int_equal(hi_le.offset, 1);
+    const enc::CPixelLayout hi_be = enc::cpixel_layout(make_pf(32, 24, true, 5, 31, 72, 16, 25, 8));
+    assert_int_equal(hi_be.bytes, 3);
+    assert_int_equal(hi_be.offset, 0);
+    // Red max 64 at shift 2: 64 << 2 has a zero low byte, but red 1 is bit 2.
+    const enc::CPixelLayout low_bit = enc::cpixel_layout(make_pf(32, 24, false, 64, 255, 255, 2, 16, 24));
+    assert_int_equal(low_bit.bytes, 4);
+
+    // And the pixels survive the round trip through the reference decoder.
+    run_formats({16, false}, {{"32le-odd-maxima", odd_le}, {"32be-odd-maxima", odd_be}});
+}
+
 void test_zywrle(void **)
 {
     run_mode({17, false});
@@ -517,9 +561,10 @@ void test_choose_encoding(void **)
 int main()
 {
     const CMUnitTest tests[] = {
-        cmocka_unit_test(test_choose_encoding), cmocka_unit_test(test_zrle),       cmocka_unit_test(test_zywrle),
-        cmocka_unit_test(test_tight),           cmocka_unit_test(test_tight_lossy), cmocka_unit_test(test_tight_png),
-        cmocka_unit_test(test_tight_png_lossy),
+        cmocka_unit_test(test_choose_encoding), cmocka_unit_test(test_zrle),
+        cmocka_unit_test(test_zrle_cpixel_odd_maxima), cmocka_unit_test(test_zywrle),
+        cmocka_unit_test(test_tight),           cmocka_unit_test(test_tight_lossy),
+        cmocka_unit_test(test_tight_png),       cmocka_unit_test(test_tight_png_lossy),
     };
     return cmocka_run_group_tests_name("enc-reference", tests, nullptr, nullptr);
 }
