@@ -124,6 +124,11 @@ typedef struct qvnc_display_ops {
     /* A client asked for a power action (power-control=on only).  Return
      * true when it was carried out; NULL or false answers XVP_FAIL. */
     bool (*power_control)(void *opaque, qvnc_power_action action);
+    /* A client has an update request pending and everything reported so
+     * far has been sent to it: a demand-driven guest (a benchmark replay)
+     * may draw its next frame now.  Called from inside the library, maybe
+     * several times per request: draw from the main loop, not from here. */
+    void (*update_wanted)(void *opaque);
 } qvnc_display_ops;
 
 /* Opens a display from the literal argument of QEMU's -vnc option, e.g.

@@ -45,7 +45,7 @@ int main(void)
         (any_fn)qvnc_display_set_audio_available, (any_fn)qvnc_display_audio_write,
     };
     qvnc_surface surface = { sizeof(qvnc_surface), 1, 1, 4, QVNC_FORMAT_X8R8G8B8, NULL };
-    qvnc_display_ops ops = { sizeof(qvnc_display_ops), NULL, NULL, NULL, NULL, NULL, NULL };
+    qvnc_display_ops ops = { sizeof(qvnc_display_ops), NULL, NULL, NULL, NULL, NULL, NULL, NULL };
     qvnc_client_info info = { sizeof(qvnc_client_info), "", "", "unknown", false, NULL, NULL };
     const char *want = STR(QVNC_VERSION_MAJOR) "." STR(QVNC_VERSION_MINOR) "." STR(QVNC_VERSION_MICRO);
     const char *got = qvnc_version();

@@ -44,6 +44,14 @@ void DirtyMap::set_range(int y, int b0, int b1)
     }
 }
 
+void DirtyMap::or_word(int y, int word, uint64_t bits)
+{
+    if (y < 0 || y >= height_ || word < 0 || word >= words_) {
+        return;
+    }
+    row(y)[word] |= bits & range_mask(word, 0, blocks_);
+}
+
 void DirtyMap::clear_range(int y, int b0, int b1)
 {
     uint64_t *r = row(y);
@@ -136,9 +144,16 @@ void DirtyMap::merge(const DirtyMap &other)
 std::vector<Rect> DirtyMap::take_rects(const Rect &clip)
 {
     std::vector<Rect> out;
+    take_rects(clip, out);
+    return out;
+}
+
+void DirtyMap::take_rects(const Rect &clip, std::vector<Rect> &out)
+{
+    out.clear();
     const Rect c = intersect(clip, Rect{0, 0, width_, height_});
     if (c.empty()) {
-        return out;
+        return;
     }
     const int lo = c.x / kDirtyPixelsPerBit;
     const int hi = (c.right() + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit;
@@ -177,7 +192,6 @@ std::vector<Rect> DirtyMap::take_rects(const Rect &clip)
         if (kept[i] & 1) set_range(y, lo, lo + 1);
         if (kept[i] & 2) set_range(y, hi - 1, hi);
     }
-    return out;
 }
 
 bool DirtyMap::any_in(const Rect &r) const

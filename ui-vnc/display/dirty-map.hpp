@@ -47,6 +47,13 @@ public:
     // only partly inside clip is reported (its inside part) but stays
     // dirty, so the damage outside clip is not lost.
     [[nodiscard]] std::vector<Rect> take_rects(const Rect &clip);
+    // The same into `out` (cleared first), reusing its capacity.
+    void take_rects(const Rect &clip, std::vector<Rect> &out);
+
+    // ORs `bits` into word `word` of row y (blocks word*64 .. word*64+63),
+    // the word-at-a-time form of mark() for scanners that walk row_bits().
+    // Bits past blocks_per_row(), rows or words outside the map are dropped.
+    void or_word(int y, int word, uint64_t bits);
 
     bool test_block(int block, int y) const;
     // Whether any block touching `r` is dirty.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "dirty-map.hpp"
@@ -45,6 +46,13 @@ public:
     const uint8_t *row(int y) const { return pixels_.data() + static_cast<size_t>(y) * stride_; }
     // The copy as a surface, e.g. for encoders; valid until the next reset().
     SurfaceView view() const;
+
+    // Takes src's geometry and format (reallocating only when they differ)
+    // and copies the pixels of `rects` (clipped to src), nothing else: an
+    // encoder job's snapshot of what it is about to encode, so the loop
+    // thread can go on changing src meanwhile.  Pixels outside `rects` are
+    // left as they were and must not be read.
+    void copy_rects_from(const ServerFramebuffer &src, std::span<const Rect> rects);
 
     // Moves the pixels of `src` to `dst` (same size, both inside the copy:
     // the caller checks), overlapping allowed, as a guest blit does.

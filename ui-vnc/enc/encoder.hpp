@@ -36,6 +36,10 @@ public:
     virtual ~Encoder() = default;
     virtual int32_t encoding() const = 0;
     [[nodiscard]] virtual size_t encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out) = 0;
+    // The most rectangles encode(r) may write, so an update can be split
+    // before its u16 count would overflow (never after: output already
+    // made has moved the zlib streams on).
+    virtual size_t max_rects(const Rect &) const { return 1; }
 };
 
 // The encoders this build implements, by RFB number; nullptr otherwise.

@@ -29,6 +29,7 @@ public:
     ~TightEncoder() override;
     int32_t encoding() const override { return png_ ? -260 : 7; }
     size_t encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out) override;
+    size_t max_rects(const Rect &r) const override;
 
     static constexpr int kMaxWidth = 2048;
     static constexpr int kMaxArea = 65536;
@@ -46,6 +47,7 @@ private:
     template <class T> bool is_smooth(const Rect &r, const EncodeContext &ctx) const;
     template <class T> void send_gradient(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
     template <class T> void send_png(const Rect &r, const EncodeContext &ctx, int ncolours, io::ByteBuffer &out);
+    void gradient_rgb24(const Rect &r, const PixelFormat &pf);
     bool send_jpeg(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
     void send_data(int stream, const uint8_t *data, size_t n, int level, io::ByteBuffer &out);
 
@@ -56,6 +58,8 @@ private:
     std::vector<uint8_t> index_; // palette index of each pixel
     std::vector<uint8_t> data_;  // filtered data before compression
     std::vector<uint8_t> image_; // JPEG or PNG bytes
+    std::vector<int> grad_rows_;      // gradient filter: component rows
+    std::vector<uint8_t> grad_bytes_; // gradient filter, 8-bit channels
     std::unique_ptr<enc::JpegCompressor> jpeg_;
 };
 

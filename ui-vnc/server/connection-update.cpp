@@ -1,8 +1,6 @@
 // FramebufferUpdate construction: pseudo-rectangles and pixel rectangles.
-// Phase 1 encodes synchronously on the loop thread, with Raw only; the
-// compressing encoders plug in here.
+// The pixel rectangles are encoded by a worker (connection-encode.cpp).
 #include "byte-writer.hpp"
-#include "raw.hpp"
 #include "connection.hpp"
 #include "protocol.hpp"
 #include "server.hpp"
@@ -31,19 +29,6 @@ void screen_layout(io::ByteWriter &w, int wd, int ht)
 }
 
 } // namespace
-
-Encoder &Connection::encoder_for(int32_t encoding)
-{
-    auto it = encoders_.find(encoding);
-    if (it == encoders_.end()) {
-        std::unique_ptr<Encoder> e = make_encoder(encoding);
-        if (!e) {
-            e = std::make_unique<RawEncoder>();
-        }
-        it = encoders_.emplace(encoding, std::move(e)).first;
-    }
-    return *it->second;
-}
 
 void Connection::add_damage(const DirtyMap &changed)
 {
@@ -142,7 +127,9 @@ void Connection::bell()
 
 void Connection::try_send_update()
 {
-    if (phase_ != Phase::Normal || !converter_) {
+    // While a job encodes (connection-encode.cpp), everything waits for
+    // it: its update must go out first, and it holds the encoder.
+    if (phase_ != Phase::Normal || !converter_ || encoding_) {
         return;
     }
     // Throttle (CVE-2017-15124): while the client has not taken a frame's
@@ -150,12 +137,28 @@ void Connection::try_send_update()
     if (output_backlog() > throttle_limit()) {
         return;
     }
+    // Damage and a request meet here or in Server::refresh, whichever comes
+    // second: guest damage not compared yet is pulled now, so a request
+    // never waits for a refresh pass.
+    if (update_requested_ && server_.damage_pending()) {
+        server_.pull_damage();
+    }
     write_update();
+    // Still waiting and nothing left (nor in an encode job, which continuous
+    // updates leave the request standing for): a demand-driven guest may
+    // draw now.
+    if (update_requested_ && !encoding_ && !dirty_.any() && copies_.empty() &&
+        !server_.damage_pending()) {
+        server_.notify_update_wanted();
+    }
 }
 
 void Connection::write_update()
 {
-    io::ByteBuffer out;
+    // Written straight into the output queue: no per-update buffer and no
+    // second copy of the pixel data.  Offsets are relative to its size now.
+    io::ByteBuffer &out = out_;
+    const size_t start = out.size();
     io::ByteWriter w(out);
     const int fw = server_.width(), fh = server_.height();
 
@@ -165,7 +168,6 @@ void Connection::write_update()
     }
 
     // Pseudo-rectangles QEMU sends outside of requests (acks, cursor, size).
-    std::vector<int> pseudo;
     size_t npseudo = 0;
     bool ack_key = pending_ext_key_ack_, ptr = pending_pointer_type_;
     bool cursor = pending_cursor_ && server_.cursor().defined() && (caps_.rich_cursor || caps_.alpha_cursor);
@@ -227,43 +229,16 @@ void Connection::write_update()
         if (cu_enabled_) {
             area = intersect(area, cu_region_);
         }
-        std::vector<Rect> rects = dirty_.take_rects(area);
-        if (!rects.empty() || !copies_.empty()) {
-            Encoder &enc = encoder_for(caps_.encoding);
-            EncodeContext ectx{server_.framebuffer(), caps_.pf, *converter_,
-                               caps_.compress_level, caps_.quality_level,
-                               server_.config().lossy};
-            // The count is patched in once the encoder has said how many
-            // rectangles it wrote (it may split them).
-            size_t header_at = out.size();
-            update_header(w, 0);
-            size_t nrects = 0;
-            // Copies first, in the order the guest made them.
-            for (const auto &[src, dst] : copies_) {
-                rect_header(w, dst.x, dst.y, dst.w, dst.h, rfb::enc::CopyRect);
-                w.u16(static_cast<uint16_t>(src.x)).u16(static_cast<uint16_t>(src.y));
-                nrects++;
-            }
-            copies_.clear();
-            for (const Rect &r : rects) {
-                nrects += enc.encode(r, ectx, out);
-            }
-            if (nrects > 0xFFFF) {
-                // Cannot be counted in a u16: send the whole area as one.
-                out.truncate(header_at);
-                update_header(w, 1);
-                RawEncoder raw;
-                (void)raw.encode(Rect{0, 0, client_w_, client_h_}, ectx, out);
-            } else {
-                out.patch_u16(header_at + 2, static_cast<uint16_t>(nrects));
-            }
+        dirty_.take_rects(area, rects_);
+        if (!rects_.empty() || !copies_.empty()) {
             // Continuous updates keep the request standing.
             update_requested_ = cu_enabled_;
             force_update_ = false;
+            start_encode();
         }
     }
-    if (!out.empty()) {
-        queue(out.data());
+    if (out.size() != start) {
+        queue({}); // the backlog cap and the write
     }
 }
 

@@ -103,7 +103,9 @@ void Connection::flush()
         return;
     }
     if (out_.empty() && !transport_->has_pending_output()) {
-        out_.shrink_if_idle();
+        // Updates are written straight into out_: keeping a few MiB spares
+        // reallocating for every large update, and bounds an idle viewer.
+        out_.shrink_if_idle(4 * 1024 * 1024);
         if (after_flush_) {
             auto fn = std::move(after_flush_);
             after_flush_ = nullptr;
@@ -140,7 +142,13 @@ bool Connection::on_io(GIOCondition cond)
         return true;
     }
     if (cond & G_IO_OUT) {
+        // Leaving the throttle sends what accumulated meanwhile; no new
+        // damage may come to trigger it.
+        const bool throttled = output_backlog() > throttle_limit();
         flush();
+        if (throttled && phase_ == Phase::Normal && output_backlog() <= throttle_limit()) {
+            try_send_update();
+        }
     }
     if (phase_ != Phase::Closing && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))) {
         read_input();

@@ -31,6 +31,7 @@
 namespace qvnc::vnc {
 
 class Server;
+struct EncodeJob;
 
 class Connection {
 public:
@@ -83,6 +84,12 @@ public:
     void copy_rect(const Rect &src, const Rect &dst);
     void bell();
     void try_send_update();
+    // A request is pending and the output is below the throttle: damage
+    // pulled now would go out now.
+    bool can_take_update() const
+    {
+        return phase_ == Phase::Normal && update_requested_ && output_backlog() <= throttle_limit();
+    }
 
 private:
     // I/O (connection.cpp)
@@ -136,7 +143,10 @@ private:
 
     // Updates (connection-update.cpp)
     void write_update();
-    Encoder &encoder_for(int32_t encoding);
+    // Encoding off the loop (connection-encode.cpp).
+    std::unique_ptr<Encoder> take_encoder(int32_t encoding);
+    void start_encode();
+    void finish_encode();
     void write_cursor(io::ByteWriter &w);
 
     Server &server_;
@@ -177,6 +187,13 @@ private:
     // also when the client switches away and back.
     std::map<int32_t, std::unique_ptr<Encoder>> encoders_;
     DirtyMap dirty_;
+    std::vector<Rect> rects_; // scratch for write_update, kept for its capacity
+    // The encode job: kept across updates for its buffers; a worker owns
+    // it while encoding_.  alive_ tells its completion whether the
+    // connection still exists.
+    std::shared_ptr<EncodeJob> job_;
+    bool encoding_ = false;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
     bool update_requested_ = false;
     bool force_update_ = false;
     bool pending_resize_ = false;

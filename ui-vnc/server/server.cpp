@@ -8,6 +8,7 @@
 #include "context.hpp"
 #include "protocol.hpp"
 #include "socket-transport.hpp"
+#include "worker-pool.hpp"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -18,13 +19,6 @@
 #include <cerrno>
 
 namespace qvnc::vnc {
-
-namespace {
-// Damage reported within this window is coalesced into one refresh, so a
-// guest drawing a frame with many small updates costs one compare pass.
-constexpr int64_t kMinRefreshIntervalUs = 10 * 1000;
-
-} // namespace
 
 Server::Server(Context &ctx, VncConfig config, const qvnc_display_ops *ops, void *opaque)
     : ctx_(ctx), config_(std::move(config)), opaque_(opaque)
@@ -44,7 +38,7 @@ Server::~Server()
 {
     console_->detach(this);
     // Connections first: they call back into the server as they go.
-    refresh_timer_.reset();
+    refresh_source_.reset();
     reap_source_.reset();
     for (auto &c : conns_) {
         c->close("display closed");
@@ -54,6 +48,7 @@ Server::~Server()
     }
     conns_.clear();
     listeners_.clear();
+    workers_.reset();
 }
 
 GMainContext *Server::main_context() const { return ctx_.main_context(); }
@@ -326,14 +321,15 @@ void Server::log_client(qvnc_log_level lvl, const Connection &c, const std::stri
 
 void Server::schedule_refresh()
 {
-    if (refresh_timer_) {
+    if (refresh_source_) {
         return;
     }
-    int64_t now = g_get_monotonic_time();
-    int64_t wait_us = std::max<int64_t>(0, last_refresh_us_ + kMinRefreshIntervalUs - now);
-    // No client, no work: damage just accumulates (no CPU while idle).
-    refresh_timer_ = io::add_timeout(main_context(), static_cast<unsigned>(wait_us / 1000), [this] {
-        refresh_timer_.reset();
+    // An idle source rather than a timer: every damage call the guest makes
+    // while drawing a frame lands before it runs (one compare pass per
+    // frame), and sparse damage goes out in the same loop iteration instead
+    // of waiting for a refresh period.
+    refresh_source_ = io::add_idle(main_context(), [this] {
+        refresh_source_.reset();
         refresh();
         return false;
     });
@@ -341,19 +337,27 @@ void Server::schedule_refresh()
 
 void Server::refresh()
 {
-    last_refresh_us_ = g_get_monotonic_time();
-    bool any_client = false;
+    // Only a client that can take an update now is worth a compare pass.
+    // Otherwise the damage accumulates in guest_dirty_ (a bounded bitmap)
+    // and the client's next request pulls it (Connection::try_send_update):
+    // no work, and no wakeup, while nobody is looking.
+    bool wanted = false;
     for (auto &c : conns_) {
-        any_client |= c->phase() == Connection::Phase::Normal;
+        wanted |= c->can_take_update();
     }
-    // With no client the damage simply accumulates in guest_dirty_ (a
-    // bounded bitmap) and the compare pass is skipped.
-    if (!any_client) {
+    if (!wanted) {
         return;
     }
     pull_damage();
     for (auto &c : conns_) {
         c->try_send_update();
+    }
+}
+
+void Server::notify_update_wanted()
+{
+    if (ops_.update_wanted) {
+        ops_.update_wanted(opaque_);
     }
 }
 
@@ -495,6 +499,14 @@ bool Server::admit_shared(Connection &me, bool shared_flag)
         active += !c->closing() && c->share() != Connection::Share::Connecting;
     }
     return active < config_.connections;
+}
+
+work::WorkerPool &Server::workers()
+{
+    if (!workers_) {
+        workers_ = std::make_unique<work::WorkerPool>(main_context(), work::WorkerPool::default_threads());
+    }
+    return *workers_;
 }
 
 void Server::reap_later()

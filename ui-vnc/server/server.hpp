@@ -27,7 +27,10 @@
 
 namespace qvnc {
 class Context;
+namespace work {
+class WorkerPool;
 }
+} // namespace qvnc
 
 namespace qvnc::vnc {
 
@@ -99,6 +102,11 @@ public:
     Console &console() { return *console_; }
     std::string desktop_name() const;
     void reap_later();
+    // The display's encoder threads, started on first use.
+    work::WorkerPool &workers();
+    bool damage_pending() const { return guest_dirty_.any(); }
+    // A client waits with nothing left to send (qvnc_display_ops.update_wanted).
+    void notify_update_wanted();
     // Brings the server copy up to date with the guest (ServerInit of a new
     // client must not describe a stale frame).
     void pull_damage();
@@ -157,8 +165,10 @@ private:
     ServerFramebuffer fb_;
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
-    io::SourceHandle refresh_timer_;
-    int64_t last_refresh_us_ = 0;
+    io::SourceHandle refresh_source_; // pending compare pass (idle)
+    // Jobs own copies of what they read; ~Server joins the threads after
+    // the connections are gone.
+    std::unique_ptr<work::WorkerPool> workers_;
 };
 
 } // namespace qvnc::vnc

@@ -1,6 +1,7 @@
 // ServerFramebuffer: the compare-copy refresh and its read bounds.  Guest
 // surfaces that must not be over-read end exactly at a PROT_NONE page, so
 // reading one byte too far crashes the test (CVE-2015-5225).
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -272,6 +273,71 @@ void test_unusable_inputs(void **)
     assert_true(fb.view().data == nullptr);
 }
 
+// Runs of dirty blocks are compared as a whole first, then block by block;
+// the changed blocks are reported exactly, also across the 64-block words
+// of the bitmap and at a partial last block.
+void test_refresh_runs_across_words(void **)
+{
+    const int w = 16 * 140 + 5, h = 3, stride = w * 4;
+    std::vector<uint8_t> guest(static_cast<size_t>(stride) * h);
+    fill_pattern(guest.data(), w, h, stride, 0x3000);
+    const SurfaceView gv{w, h, stride, PIXMAN_x8r8g8b8, guest.data()};
+    ServerFramebuffer fb;
+    fb.reset(gv);
+    const int changed_blocks[] = {0, 63, 64, 65, 127, 128, 140};
+    for (int b : changed_blocks) {
+        put32(guest.data() + 1 * stride, std::min(b * 16 + 15, w - 1), 0xabcdef00u + static_cast<uint32_t>(b));
+    }
+    DirtyMap guest_dirty(w, h), changed(w, h);
+    guest_dirty.mark_all();
+    assert_true(fb.refresh_from(gv, guest_dirty, changed));
+    assert_int_equal(count_blocks(changed), 7);
+    for (int b : changed_blocks) assert_true(changed.test_block(b, 1));
+    for (int y = 0; y < h; y++) {
+        assert_memory_equal(fb.row(y), guest.data() + static_cast<size_t>(y) * stride, w * 4);
+    }
+    // Dirty blocks that did not change are not reported.
+    changed.clear();
+    put32(guest.data() + 2 * stride, 70 * 16, 1);
+    guest_dirty.clear();
+    guest_dirty.mark(60 * 16, 2, 16 * 20, 1); // blocks 60..79, one changed
+    assert_true(fb.refresh_from(gv, guest_dirty, changed));
+    assert_int_equal(count_blocks(changed), 1);
+    assert_true(changed.test_block(70, 2));
+}
+
+// An encoder snapshot: the geometry of the source, the pixels of the given
+// rectangles, nothing else copied.
+void test_copy_rects_from(void **)
+{
+    const int w = 50, h = 20, stride = w * 4;
+    std::vector<uint8_t> guest(static_cast<size_t>(stride) * h);
+    fill_pattern(guest.data(), w, h, stride, 0x4000);
+    ServerFramebuffer fb, snap;
+    fb.reset(SurfaceView{w, h, stride, PIXMAN_x8r8g8b8, guest.data()});
+    const Rect rects[] = {{3, 2, 10, 4}, {40, 15, 20, 20}}; // the second is clipped
+    snap.copy_rects_from(fb, rects);
+    assert_int_equal(snap.width(), w);
+    assert_int_equal(snap.height(), h);
+    assert_int_equal(snap.stride(), fb.stride());
+    assert_int_equal(snap.format(), fb.format());
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const bool inside = (x >= 3 && x < 13 && y >= 2 && y < 6) || (x >= 40 && y >= 15);
+            if (inside) {
+                assert_int_equal(get32(snap.row(y), x), get32(fb.row(y), x));
+            } else {
+                assert_int_equal(get32(snap.row(y), x), 0);
+            }
+        }
+    }
+    // Again with the same geometry: only the new rectangle changes.
+    const Rect again[] = {{0, 0, 1, 1}};
+    snap.copy_rects_from(fb, again);
+    assert_int_equal(get32(snap.row(0), 0), get32(fb.row(0), 0));
+    assert_int_equal(get32(snap.row(2), 3), get32(fb.row(2), 3));
+}
+
 } // namespace
 
 int main()
@@ -285,6 +351,8 @@ int main()
         cmocka_unit_test(test_guest_shorter_than_copy),
         cmocka_unit_test(test_clamped_to_vnc_max),
         cmocka_unit_test(test_unusable_inputs),
+        cmocka_unit_test(test_refresh_runs_across_words),
+        cmocka_unit_test(test_copy_rects_from),
     };
     return cmocka_run_group_tests_name("pixels/server-framebuffer", tests, nullptr, nullptr);
 }

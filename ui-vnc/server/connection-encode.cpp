@@ -1,0 +1,111 @@
+// Pixel updates are encoded off the event loop.  A job carries everything
+// the encoder reads, by value: a snapshot of the rectangles' pixels, the
+// client's format and converter, and the connection's Encoder itself (its
+// zlib streams) moved in for the duration and moved back when the job is
+// done.  One job per connection is in flight at a time, so the streams
+// stay in order; while it runs, damage and requests just accumulate.
+#include "byte-writer.hpp"
+#include "connection.hpp"
+#include "encode-job.hpp"
+#include "protocol.hpp"
+#include "raw.hpp"
+#include "server.hpp"
+#include "worker-pool.hpp"
+
+namespace qvnc::vnc {
+
+void encode_update(EncodeJob &job)
+{
+    const EncodeContext ectx{job.snapshot, job.pf, *job.conv, job.compress_level, job.quality_level, job.lossy};
+    io::ByteBuffer &out = job.out;
+    io::ByteWriter w(out);
+    auto header = [&] {
+        w.u8(static_cast<uint8_t>(rfb::ServerMsg::FramebufferUpdate)).u8(0).u16(0);
+        return out.size() - 2; // where the count goes
+    };
+    size_t count_at = header();
+    size_t n = 0;
+    // Copies first, in the order the guest made them.
+    for (const auto &[src, dst] : job.copies) {
+        write_rect_header(out, dst, rfb::enc::CopyRect);
+        w.u16(static_cast<uint16_t>(src.x)).u16(static_cast<uint16_t>(src.y));
+        n++;
+    }
+    for (const Rect &r : job.rects) {
+        // The count is a u16: start another update before it could
+        // overflow (a hostile damage pattern gives ~170000 rectangles).
+        if (n > 0 && n + job.encoder->max_rects(r) > 0xFFFF) {
+            out.patch_u16(count_at, static_cast<uint16_t>(n));
+            count_at = header();
+            n = 0;
+        }
+        n += job.encoder->encode(r, ectx, out);
+    }
+    out.patch_u16(count_at, static_cast<uint16_t>(n));
+}
+
+std::unique_ptr<Encoder> Connection::take_encoder(int32_t encoding)
+{
+    auto it = encoders_.find(encoding);
+    if (it != encoders_.end() && it->second) {
+        std::unique_ptr<Encoder> e = std::move(it->second);
+        encoders_.erase(it);
+        return e;
+    }
+    std::unique_ptr<Encoder> e = make_encoder(encoding);
+    if (!e) {
+        e = std::make_unique<RawEncoder>();
+    }
+    return e;
+}
+
+void Connection::start_encode()
+{
+    if (!job_) {
+        job_ = std::make_shared<EncodeJob>();
+    }
+    EncodeJob &j = *job_;
+    j.key = caps_.encoding;
+    j.encoder = take_encoder(caps_.encoding);
+    // Only the pixels about to be encoded are copied.
+    j.snapshot.copy_rects_from(server_.framebuffer(), rects_);
+    j.pf = caps_.pf;
+    j.conv = converter_;
+    j.compress_level = caps_.compress_level;
+    j.quality_level = caps_.quality_level;
+    j.lossy = server_.config().lossy;
+    // Swaps keep both vectors' capacity for the next update.
+    j.rects.swap(rects_);
+    j.copies.clear();
+    j.copies.swap(copies_);
+    j.out.clear();
+    encoding_ = true;
+
+    std::shared_ptr<EncodeJob> job = job_;
+    std::weak_ptr<int> alive = alive_;
+    server_.workers().submit([job] { encode_update(*job); },
+                             [this, job, alive] {
+                                 // The connection may be gone: the job only
+                                 // owns copies, so it is simply dropped.
+                                 if (!alive.expired()) {
+                                     finish_encode();
+                                 }
+                             });
+}
+
+void Connection::finish_encode()
+{
+    encoding_ = false;
+    EncodeJob &j = *job_;
+    encoders_[j.key] = std::move(j.encoder);
+    if (phase_ != Phase::Normal) {
+        return;
+    }
+    out_.append(j.out.data());
+    j.out.clear();
+    queue({}); // the backlog cap and the write
+    // What accumulated meanwhile (damage, pseudo-rectangles, a request).
+    try_send_update();
+}
+
+} // namespace qvnc::vnc

@@ -1,0 +1,40 @@
+// An update's pixel encoding as a job for a worker thread (see
+// connection-encode.cpp): everything in it is owned, nothing points back
+// into the connection or the server.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "byte-buffer.hpp"
+#include "encoder.hpp"
+#include "pixel-convert.hpp"
+#include "pixel-format.hpp"
+#include "rect.hpp"
+#include "server-framebuffer.hpp"
+
+namespace qvnc::vnc {
+
+struct EncodeJob {
+    int32_t key = 0;                  // the encoders_ slot it came from
+    std::unique_ptr<Encoder> encoder; // moved in and back out
+    ServerFramebuffer snapshot;       // the rects' pixels only
+    PixelFormat pf;
+    std::optional<PixelConverter> conv;
+    int compress_level = -1;
+    int quality_level = -1;
+    bool lossy = false;
+    std::vector<Rect> rects;
+    std::vector<std::pair<Rect, Rect>> copies; // CopyRect src, dst
+    io::ByteBuffer out;                        // complete update message(s)
+};
+
+// Writes FramebufferUpdate messages for job.copies and job.rects into
+// job.out; more than one only when a u16 rectangle count would overflow.
+// Thread-safe as long as nobody else touches the job.
+void encode_update(EncodeJob &job);
+
+} // namespace qvnc::vnc
