@@ -28,7 +28,7 @@ std::unique_ptr<Encoder> make_encoder(int32_t encoding)
     case 16:
         return std::make_unique<ZrleEncoder>(16);
     case 17:
-        // Lossless level only: rectangles go out as ZRLE (see zrle.hpp).
+        // Lossy wavelet levels only with lossy=on and a quality level (zrle.hpp).
         return std::make_unique<ZrleEncoder>(17);
     case -260:
         return std::make_unique<TightEncoder>(true);

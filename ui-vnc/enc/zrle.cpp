@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "byte-writer.hpp"
+#include "zywrle.hpp"
 
 namespace qvnc::vnc {
 
@@ -42,10 +43,18 @@ inline size_t run_bytes(int len)
     return static_cast<size_t>((len - 1) / 255 + 1);
 }
 
+// ZYWRLE's state for a rectangle: the wavelet level (0: plain ZRLE) and
+// where the decoder finds the colour values in a client pixel.
+struct Zywrle {
+    int level = 0;
+    zywrle::Layout layout = zywrle::Layout::None;
+};
+
 // Encodes one tile (tw x th pixels of wire bytes at `raw`) at `dst`;
 // returns the end of what it wrote.
 template <class T, int C>
-uint8_t *encode_tile(const uint8_t *raw, int tw, int th, int off, ZrleEncoder::Scratch &s, uint8_t *dst)
+uint8_t *encode_tile(const uint8_t *raw, int tw, int th, int off, ZrleEncoder::Scratch &s, uint8_t *dst,
+                     const Zywrle &zy)
 {
     constexpr int B = sizeof(T);
     const int n = tw * th;
@@ -88,28 +97,46 @@ uint8_t *encode_tile(const uint8_t *raw, int tw, int th, int off, ZrleEncoder::S
         return put_cpixel<T, C>(dst, prev, off);
     }
 
-    enum Kind { Raw, Packed, PlainRle, PaletteRle } kind = Raw;
-    size_t best = 1 + static_cast<size_t>(n) * C;
+    // Sizes of the candidate subencodings (kNone: not applicable).
+    constexpr size_t kNone = SIZE_MAX;
     const size_t plain_rle = 1 + nruns * C + len_bytes;
-    if (plain_rle < best) {
-        best = plain_rle;
-        kind = PlainRle;
-    }
-    int bits = 0;
-    if (np >= 2 && np <= 16) {
-        bits = np <= 2 ? 1 : np <= 4 ? 2 : 4;
-        const size_t packed = 1 + static_cast<size_t>(np) * C + static_cast<size_t>(th) * ((tw * bits + 7) / 8);
+    const int bits = np <= 2 ? 1 : np <= 4 ? 2 : 4;
+    const size_t packed = np >= 2 && np <= 16
+                              ? 1 + static_cast<size_t>(np) * C + static_cast<size_t>(th) * ((tw * bits + 7) / 8)
+                              : kNone;
+    const size_t prle = np >= 2 ? 1 + static_cast<size_t>(np) * C + nruns + (len_bytes - single) : kNone;
+    enum Kind { Raw, Packed, PlainRle, PaletteRle };
+    auto cheapest = [&](size_t raw_size) {
+        Kind k = Raw;
+        size_t best = raw_size;
+        if (plain_rle < best) {
+            best = plain_rle;
+            k = PlainRle;
+        }
         if (packed < best) {
             best = packed;
-            kind = Packed;
+            k = Packed;
         }
-    }
-    if (np >= 2) {
-        const size_t prle = 1 + static_cast<size_t>(np) * C + nruns + (len_bytes - single);
         if (prle < best) {
-            best = prle;
-            kind = PaletteRle;
+            k = PaletteRle;
         }
+        return k;
+    };
+    // With ZYWRLE, "raw" means the wavelet tile, which compresses far
+    // better than raw pixels: QEMU's estimate divides by 2^level.
+    Kind kind = cheapest(1 + ((static_cast<size_t>(n) * C) >> zy.level));
+
+    if (kind == Raw && zy.level > 0) {
+        // At ZYWRLE levels > 0 the decoder reads a type-0 tile as a nested
+        // ZRLE tile of coefficients (zywrle.md), always, so even a tile too
+        // small for the transform goes nested (the analyzer copies it).
+        if (s.zywrle.analyze(raw, tw, th, zy.level, zy.layout, zywrle::max_tile_mse(zy.level), s.coef)) {
+            *dst++ = 0;
+            return encode_tile<T, C>(s.coef.data(), tw, th, off, s, dst, Zywrle{});
+        }
+        // No wavelet tile comes close enough to the source: send it
+        // losslessly in any form but raw.
+        kind = cheapest(kNone);
     }
 
     switch (kind) {
@@ -196,11 +223,12 @@ uint8_t *encode_tile(const uint8_t *raw, int tw, int th, int off, ZrleEncoder::S
 }
 
 template <class T, int C>
-void encode_rect(const Rect &r, const EncodeContext &ctx, int off, ZrleEncoder::Scratch &s, enc::Deflater &z)
+void encode_rect(const Rect &r, const EncodeContext &ctx, int off, ZrleEncoder::Scratch &s, enc::Deflater &z,
+                 const Zywrle &zy = {})
 {
-    // Worst case per tile: the raw subencoding.
+    // Worst case per tile: the raw subencoding, nested once for ZYWRLE.
     const size_t tiles_per_band = static_cast<size_t>((r.w + kTile - 1) / kTile);
-    const size_t worst = tiles_per_band * (1 + kTile * kTile * C) + 16;
+    const size_t worst = tiles_per_band * (2 + kTile * kTile * C) + 16;
     if (s.plain.size() < worst) {
         s.plain.resize(worst);
     }
@@ -210,7 +238,7 @@ void encode_rect(const Rect &r, const EncodeContext &ctx, int off, ZrleEncoder::
         for (int tx = r.x; tx < r.right(); tx += kTile) {
             const int tw = std::min(kTile, r.right() - tx);
             enc::convert_rect({tx, ty, tw, th}, ctx, s.tile);
-            dst = encode_tile<T, C>(s.tile.data(), tw, th, off, s, dst);
+            dst = encode_tile<T, C>(s.tile.data(), tw, th, off, s, dst, zy);
         }
         z.feed(s.plain.data(), static_cast<size_t>(dst - s.plain.data()));
     }
@@ -220,20 +248,27 @@ void encode_rect(const Rect &r, const EncodeContext &ctx, int off, ZrleEncoder::
 
 size_t ZrleEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
 {
-    // See the header: level-0 ZYWRLE is plain ZRLE on the wire.
-    write_rect_header(out, r, 16);
+    // See the header: level-0 ZYWRLE is plain ZRLE on the wire, numbered 16.
+    Zywrle zy;
+    if (number_ == 17) {
+        zy.level = zywrle::level_for(ctx.pf, ctx.lossy, ctx.quality_level);
+        zy.layout = zywrle::layout_of(ctx.pf);
+    }
+    write_rect_header(out, r, zy.level > 0 ? 17 : 16);
     z_.set_level(enc::zlib_level(ctx.compress_level, kDefaultLevel));
     z_.clear_output();
 
+    // level_for() is 0 at 8 bpp and for the 16/32 bpp formats the
+    // decoders cannot invert, so those take the lossless path.
     const enc::CPixelLayout cp = enc::cpixel_layout(ctx.pf);
     switch (ctx.pf.bytes_per_pixel()) {
     case 1: encode_rect<uint8_t, 1>(r, ctx, 0, s_, z_); break;
-    case 2: encode_rect<uint16_t, 2>(r, ctx, 0, s_, z_); break;
+    case 2: encode_rect<uint16_t, 2>(r, ctx, 0, s_, z_, zy); break;
     default:
         if (cp.bytes == 3) {
-            encode_rect<uint32_t, 3>(r, ctx, cp.offset, s_, z_);
+            encode_rect<uint32_t, 3>(r, ctx, cp.offset, s_, z_, zy);
         } else {
-            encode_rect<uint32_t, 4>(r, ctx, 0, s_, z_);
+            encode_rect<uint32_t, 4>(r, ctx, 0, s_, z_, zy);
         }
         break;
     }

@@ -2,17 +2,19 @@
 // palette RLE (whichever is smallest), all through one deflate stream per
 // connection: `u32 length` + compressed bytes per rectangle.
 //
-// ZYWRLE (17) is ZRLE with a lossy wavelet pre-filter whose level the
-// decoder infers from the quality level it asked for.  This encoder only has
-// the lossless level 0, where QEMU sends the rectangle as plain ZRLE; so
-// does this one: an instance made for 17 writes rectangles numbered 16, which
-// every ZYWRLE decoder reads (its ZRLE path).
+// ZYWRLE (17) is ZRLE with a lossy wavelet pre-filter (zywrle.hpp,
+// zywrle.md) whose level the decoder infers from the quality level it asked
+// for.  An instance made for 17 uses it only when `lossy` is on and the
+// client sent a quality level 0..8 (QEMU's rule) and its pixel format is one
+// the decoder can invert; otherwise it writes plain ZRLE rectangles
+// numbered 16, as QEMU does at level 0.
 #pragma once
 
 #include <vector>
 
 #include "enc-util.hpp"
 #include "encoder.hpp"
+#include "zywrle.hpp"
 
 namespace qvnc::vnc {
 
@@ -31,6 +33,8 @@ public:
         std::vector<uint8_t> plain; // uncompressed ZRLE data of a band of tiles
         enc::ColourTable palette{127};
         uint8_t index[64 * 64];
+        zywrle::Analyzer zywrle;
+        std::vector<uint8_t> coef; // a ZYWRLE tile's nested coefficient tile
     };
 
 private:
