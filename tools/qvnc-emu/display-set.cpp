@@ -44,6 +44,7 @@ void guarded(const char *where, F &&f)
 const qvnc_display_ops DisplaySet::kOps = {
     sizeof(qvnc_display_ops), &DisplaySet::on_key, &DisplaySet::on_pointer, &DisplaySet::on_cut_text,
     &DisplaySet::on_client,   &DisplaySet::on_desktop_resize, &DisplaySet::on_power,
+    &DisplaySet::on_update_wanted,
 };
 
 std::unique_ptr<DisplaySet> DisplaySet::create(std::string &error)
@@ -253,6 +254,18 @@ bool DisplaySet::on_power(void *opaque, qvnc_power_action action)
     guarded("power_control", [&] { emit_line(power_line(action)); });
     // The stand-in machine has no power state: it reports and carries on.
     return true;
+}
+
+void DisplaySet::on_update_wanted(void *opaque)
+{
+    // Not an event line: it comes once per update request and only a
+    // demand-driven guest cares.
+    guarded("update_wanted", [&] {
+        Guest *g = static_cast<Entry *>(opaque)->owner->guest_;
+        if (g != nullptr) {
+            g->update_wanted();
+        }
+    });
 }
 
 } // namespace qvnc_emu

@@ -74,6 +74,7 @@ private:
     static void on_client(void *opaque, qvnc_client_event event, const qvnc_client_info *client);
     static bool on_desktop_resize(void *opaque, int width, int height);
     static bool on_power(void *opaque, qvnc_power_action action);
+    static void on_update_wanted(void *opaque);
 
     void apply_state(qvnc_display *display);
 

@@ -30,6 +30,10 @@ public:
     // A client asked for a new size.  True means the guest will change size
     // (later, from the main loop: never while the library is mid-callback).
     virtual bool desktop_resize(int width, int height) = 0;
+    // A client waits for an update and everything drawn so far has been
+    // sent (called from inside the library: draw later, from the loop).
+    // Only a demand-driven guest uses it.
+    virtual void update_wanted() {}
 
     // The frame as the displays see it right now (for --frame-dump).
     virtual const Canvas &frame() const = 0;

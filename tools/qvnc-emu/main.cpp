@@ -6,7 +6,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -136,58 +135,21 @@ bool Emulator::set_up_monitors()
     if (options_.start_stopped) {
         qvnc_monitor_set_run_state(monitor_.get(), QVNC_RUN_STATE_PRELAUNCH);
     }
-    for (const std::string &spec : options_.chardevs) {
-        raw = nullptr;
-        if (!qvnc_monitor_add_chardev(monitor_.get(), spec.c_str(), &raw)) {
-            err.reset(raw);
-            // libvirt's serial consoles and guest-agent channels: devices
-            // that are not emulated here.
-            if (qvnc_error_get_code(err.get()) == QVNC_ERR_UNSUPPORTED) {
-                options_.ignored.push_back("-chardev");
-                continue;
-            }
-            return fail("-chardev " + spec, qvnc_error_get_message(err.get()));
-        }
-    }
-    for (const std::string &spec : options_.mons) {
-        raw = nullptr;
-        if (!qvnc_monitor_add(monitor_.get(), spec.c_str(), &raw)) {
-            err.reset(raw);
-            return fail("-mon " + spec, qvnc_error_get_message(err.get()));
-        }
-    }
-    for (const Options::LegacyMonitor &m : options_.monitors) {
-        raw = nullptr;
-        if (!qvnc_monitor_add_legacy(monitor_.get(), m.spec.c_str(), m.qmp, &raw)) {
-            err.reset(raw);
-            return fail((m.qmp ? "-qmp " : "-monitor ") + m.spec, qvnc_error_get_message(err.get()));
-        }
+    std::string error;
+    if (!qvnc_tools::add_monitors(monitor_.get(), options_, error)) {
+        std::fprintf(stderr, "qvnc-emu: %s\n", error.c_str());
+        return false;
     }
     return true;
 }
 
-// One line for everything of a full QEMU command line that means nothing
-// here: "-device" given five times is named once, with its count.
+// One line for everything of a full QEMU command line that means nothing here.
 void Emulator::report_ignored() const
 {
-    if (options_.ignored.empty()) {
-        return;
+    const std::string line = qvnc_tools::ignored_summary(options_.ignored);
+    if (!line.empty()) {
+        std::fprintf(stderr, "qvnc-emu: ignored (no such device here): %s\n", line.c_str());
     }
-    std::vector<std::string> order;
-    std::map<std::string, int> count;
-    for (const std::string &name : options_.ignored) {
-        if (count[name]++ == 0) {
-            order.push_back(name);
-        }
-    }
-    std::string line;
-    for (const std::string &name : order) {
-        line += (line.empty() ? "" : ", ") + name;
-        if (count[name] > 1) {
-            line += " (x" + std::to_string(count[name]) + ")";
-        }
-    }
-    std::fprintf(stderr, "qvnc-emu: ignored (no such device here): %s\n", line.c_str());
 }
 
 void Emulator::dump_frame()

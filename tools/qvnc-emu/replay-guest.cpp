@@ -28,13 +28,34 @@ void ReplayGuest::set_running(bool running)
     running_ = running;
     if (running_) {
         arm_timer();
+        // Demand-driven: a client may have been waiting all along.
+        update_wanted();
     } else {
         tick_.reset();
     }
 }
 
+void ReplayGuest::update_wanted()
+{
+    if (!running_ || !demand_driven() || tick_) {
+        return; // stopped, paced by the timer, or an advance is already due
+    }
+    // From the main loop, not inside the library's callback.
+    tick_ = SourceId(g_idle_add(
+        +[](gpointer self) -> gboolean {
+            auto *guest = static_cast<ReplayGuest *>(self);
+            guest->tick_.release();
+            guest->advance();
+            return G_SOURCE_REMOVE;
+        },
+        this));
+}
+
 void ReplayGuest::arm_timer()
 {
+    if (demand_driven()) {
+        return; // update_wanted() drives it
+    }
     const auto interval_ms = static_cast<guint>(std::max(1.0, std::round(1000.0 / fps_)));
     tick_ = SourceId(g_timeout_add(
         interval_ms,

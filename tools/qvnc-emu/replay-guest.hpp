@@ -1,6 +1,9 @@
 // Plays a VFR recording (see vfr-file.hpp) in a loop at --replay-fps,
 // reporting each record's rects as damage, one update per rect, exactly as
 // the benchmark prescribes (finding what really changed is the server's job).
+// With --replay-fps 0 it is demand-driven: the next record is applied as
+// soon as a display says a client waits with everything so far sent
+// (update_wanted), so the replay runs exactly as fast as the server serves.
 #pragma once
 
 #include <memory>
@@ -21,6 +24,7 @@ public:
     void pointer_event(int, int, uint32_t) override {}
     void cut_text(std::string_view) override {}
     bool desktop_resize(int, int) override { return false; }
+    void update_wanted() override;
     const Canvas &frame() const override { return canvas_; }
 
     // Applies the next record and reports its damage.
@@ -28,6 +32,7 @@ public:
 
 private:
     void arm_timer();
+    bool demand_driven() const { return fps_ <= 0; }
 
     Screen &screen_;
     std::unique_ptr<VfrFile> file_;
@@ -35,7 +40,7 @@ private:
     double fps_;
     Canvas canvas_;
     uint32_t next_;
-    SourceId tick_;
+    SourceId tick_; // the rate timer, or the pending demand-driven advance
 };
 
 } // namespace qvnc_emu

@@ -118,8 +118,11 @@ void test_errors_in_qemu_wording(void **)
     assert_int_equal(static_cast<int>(r.action), static_cast<int>(ParseResult::Action::Fail)); // no -vnc
     r = parse({"-vnc", ":0", "--format", "y8"});
     assert_int_equal(static_cast<int>(r.action), static_cast<int>(ParseResult::Action::Fail));
-    r = parse({"-vnc", ":0", "--replay-fps", "0"});
+    r = parse({"-vnc", ":0", "--replay-fps", "-1"});
     assert_int_equal(static_cast<int>(r.action), static_cast<int>(ParseResult::Action::Fail));
+    r = parse({"-vnc", ":0", "--replay-fps", "0"}); // demand-driven
+    assert_int_equal(static_cast<int>(r.action), static_cast<int>(ParseResult::Action::Run));
+    assert_true(r.options.replay_fps == 0);
     r = parse({"-vnc", ":0", "--resize-every", "-1"});
     assert_int_equal(static_cast<int>(r.action), static_cast<int>(ParseResult::Action::Fail));
 }

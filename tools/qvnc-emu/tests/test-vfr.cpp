@@ -141,6 +141,44 @@ void test_reads_and_loops(void **)
     assert_true((guest.frame().get(1, 1) == Rgb{0xff, 0, 0}));
 }
 
+// --replay-fps 0: nothing moves until a display asks, then exactly one
+// record per request, applied from the main loop (not inside the call).
+void test_demand_driven(void **)
+{
+    TempFile f;
+    f.write(build_vfr());
+    std::string error;
+    auto vfr = VfrFile::open(f.path, error);
+    if (!vfr) {
+        fail_msg("open: %s", error.c_str());
+    }
+    RecordingScreen screen;
+    Options options;
+    options.replay_fps = 0;
+    ReplayGuest guest(options, screen, std::move(vfr));
+    guest.start();
+    while (g_main_context_iteration(nullptr, FALSE)) {
+    }
+    assert_int_equal(screen.updates.size(), 0); // no timer: no request, no frame
+    guest.update_wanted();
+    guest.update_wanted(); // asked twice before the loop ran: still one record
+    assert_int_equal(screen.updates.size(), 0);
+    while (g_main_context_iteration(nullptr, FALSE)) {
+    }
+    assert_int_equal(screen.updates.size(), 1);
+    assert_true((screen.updates[0] == Rect{1, 1, 2, 2}));
+    guest.update_wanted();
+    while (g_main_context_iteration(nullptr, FALSE)) {
+    }
+    assert_int_equal(screen.updates.size(), 2);
+    assert_true((screen.updates[1] == Rect{4, 3, 3, 1}));
+    guest.set_running(false);
+    guest.update_wanted(); // a stopped guest keeps its frame
+    while (g_main_context_iteration(nullptr, FALSE)) {
+    }
+    assert_int_equal(screen.updates.size(), 2);
+}
+
 void test_rejects_broken_files(void **)
 {
     TempFile f;
@@ -179,6 +217,7 @@ int main()
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_and_loops),
+        cmocka_unit_test(test_demand_driven),
         cmocka_unit_test(test_rejects_broken_files),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
