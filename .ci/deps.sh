@@ -19,9 +19,17 @@ PKGS=(
   krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
   # TLS tests: TigerVNC under Xvfb, typing (xdotool), screenshots (import), unshare
   tigervnc-viewer xvfb x11-utils xdotool imagemagick util-linux
+  # encoding tests (tests/integration/enc): an X clipboard owner for TigerVNC
+  xclip
   # net tests: noVNC in Debian's Chromium (driven by playwright-core from npm,
   # which tests/integration/net/setup-node.sh installs; no browser download)
   chromium
+  # benchmark kit peers (tests/bench/peers, built only when found): neatvnc
+  # (+ aml, libdrm for its .pc), TigerVNC's Xvnc and its X client (Xext/MIT-SHM)
+  libneatvnc-dev libaml-dev libdrm-dev tigervnc-standalone-server libx11-dev libxext-dev
+  # qvnc-dbus tests: a real QEMU with its D-Bus display (ui-dbus.so is in
+  # qemu-system-common), a private bus, and as/ld (binutils) for the boot-sector guest
+  qemu-system-x86 dbus-daemon
   # libFuzzer targets (tests/fuzz/run.sh): clang with its fuzzer and sanitizer runtimes
   clang-14 libclang-rt-14-dev
 )

@@ -13,7 +13,6 @@ Builds on ../qvnc_testlib.py (processes, ports, RfbClient, PPM, Runner):
 """
 
 import os
-import re
 import signal
 import socket
 import struct
@@ -26,7 +25,7 @@ IT_DIR = os.path.dirname(HERE)
 sys.path.insert(0, IT_DIR)
 
 from qvnc_testlib import (Fail, Proc, RfbClient, check, env_path, start_server, hexs,  # noqa: E402,F401
-                          HOST, DEFAULT_TIMEOUT, free_port)
+                          err_mark, wait_err, HOST, DEFAULT_TIMEOUT, free_port)
 
 
 def asan_env(base=None):
@@ -107,30 +106,6 @@ def under_asan(pid):
 
 # ---------------------------------------------------------------------------
 # logs and closes
-
-def err_mark(proc):
-    with proc.cond:
-        return len(proc.err)
-
-
-def wait_err(proc, pattern, start=0, timeout=DEFAULT_TIMEOUT, what=None):
-    """Waits for a stderr line matching the regex; returns the match."""
-    rx = re.compile(pattern)
-    deadline = time.monotonic() + timeout
-    i = start
-    with proc.cond:
-        while True:
-            while i < len(proc.err):
-                m = rx.search(proc.err[i])
-                if m:
-                    return m
-                i += 1
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Fail('%s: no stderr line matching /%s/ within %.0fs (%s)\n%s'
-                           % (proc.name, pattern, timeout, what or 'waited for', proc.describe()))
-            proc.cond.wait(left)
-
 
 def client_port(client):
     return client.sock.getsockname()[1]

@@ -38,10 +38,14 @@ def cpixel_layout(pf):
     mask = 0
     for m, s in ((pf.rmax, pf.rshift), (pf.gmax, pf.gshift), (pf.bmax, pf.bshift)):
         mask |= ((1 << channel_bits(m)) - 1) << s
-    if mask & 0xff000000 == 0:       # the least significant three bytes
-        return 3, (1 if pf.big_endian else 0)
-    if mask & 0x000000ff == 0:       # the most significant three bytes
-        return 3, (0 if pf.big_endian else 1)
+    ls3, ms3 = mask & 0xff000000 == 0, mask & 0x000000ff == 0
+    # When both fit (colour bits in the middle two bytes only), the first
+    # three bytes on the wire, as the encoder and libvncclient do.
+    first, second = (ms3, ls3) if pf.big_endian else (ls3, ms3)
+    if first:
+        return 3, 0
+    if second:
+        return 3, 1
     return 4, 0
 
 

@@ -10,7 +10,6 @@ import os
 import socket
 import struct
 import sys
-import threading
 import time
 import zlib
 
@@ -271,6 +270,15 @@ def cve_2015_1779():
                     break
                 rest += chunk
             print('# 2^63 frame length: closed after [%s]' % hexs(rest), flush=True)
+            # RFC 6455 5.2: the 64-bit length's top bit must be 0; the
+            # server fails the connection: at most a Close frame (opcode 8,
+            # unmasked, a status code or nothing), no RFB data.
+            if rest:
+                n = rest[1] & 0x7f if len(rest) > 1 else -1
+                check(rest[0] == 0x88 and len(rest) > 1 and not rest[1] & 0x80 and n < 126 and n != 1
+                      and len(rest) == 2 + n,
+                      'a frame length with the top bit set was answered with [%s], expected a Close frame or '
+                      'nothing' % hexs(rest))
         finally:
             s.close()
         serving(port)
