@@ -89,6 +89,13 @@ QVNC_API void qvnc_context_set_name(qvnc_context *ctx, const char *name)
     });
 }
 
+QVNC_API void qvnc_context_set_handshake_timeout(qvnc_context *ctx, unsigned milliseconds)
+{
+    if (ctx) {
+        ctx->impl.set_handshake_timeout_ms(milliseconds ? milliseconds : 1);
+    }
+}
+
 QVNC_API bool qvnc_context_set_keymap(qvnc_context *ctx, const char *layout, qvnc_error **err)
 {
     return capi_guard(err, false, [&] {

@@ -48,6 +48,11 @@ public:
     const std::shared_ptr<const vnc::Keymap> &keymap() const { return keymap_; }
     bool keymap_given() const { return keymap_given_; }
     void set_name(std::string name);
+    // How long a client may take from connect to ClientInit (all of the
+    // security handshake, a person typing included).  Applies to clients
+    // that connect afterwards.
+    unsigned handshake_timeout_ms() const { return handshake_timeout_ms_; }
+    void set_handshake_timeout_ms(unsigned ms) { handshake_timeout_ms_ = ms; }
 
     crypto::SecretStore &secrets() { return secrets_; }
     crypto::TlsCredsStore &tls_creds() { return tls_creds_; }
@@ -95,6 +100,7 @@ private:
     std::string name_;
     std::shared_ptr<const vnc::Keymap> keymap_;
     bool keymap_given_ = false;
+    unsigned handshake_timeout_ms_ = 120 * 1000;
     crypto::SecretStore secrets_;
     crypto::TlsCredsStore tls_creds_;
     acl::AclStore acls_;

@@ -36,6 +36,13 @@ QVNC_API void qvnc_context_set_log_handler(qvnc_context *ctx, qvnc_log_fn fn,
  * NULL or "" gives "QEMU". */
 QVNC_API void qvnc_context_set_name(qvnc_context *ctx, const char *name);
 
+/* How long a client may take from connecting to ClientInit, security
+ * handshake included (default 120000 ms: a person may be typing a
+ * password); 0 is taken as 1 ms.  QEMU has no such limit; without one, idle
+ * half-open connections hold descriptors forever.  Applies to clients that
+ * connect afterwards. */
+QVNC_API void qvnc_context_set_handshake_timeout(qvnc_context *ctx, unsigned milliseconds);
+
 /* QEMU's -k LAYOUT (e.g. "de", "fr", "en-us"): keysyms from clients without
  * the QEMU extended key event are turned into scancodes (qnum) with this
  * xkb layout, which then also overrides the extended key event's keycode,

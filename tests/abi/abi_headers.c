@@ -31,7 +31,7 @@ int main(void)
         (any_fn)qvnc_error_get_code, (any_fn)qvnc_error_get_message, (any_fn)qvnc_error_free,
         (any_fn)qvnc_free, (any_fn)qvnc_version,
         (any_fn)qvnc_context_new, (any_fn)qvnc_context_free, (any_fn)qvnc_context_set_log_handler,
-        (any_fn)qvnc_context_set_name, (any_fn)qvnc_context_add_object,
+        (any_fn)qvnc_context_set_name, (any_fn)qvnc_context_set_handshake_timeout, (any_fn)qvnc_context_add_object,
         (any_fn)qvnc_display_open, (any_fn)qvnc_display_close, (any_fn)qvnc_display_get_id,
         (any_fn)qvnc_display_add_client_fd, (any_fn)qvnc_display_set_password,
         (any_fn)qvnc_display_expire_password, (any_fn)qvnc_display_switch_surface,

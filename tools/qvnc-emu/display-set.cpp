@@ -76,6 +76,11 @@ void DisplaySet::set_name(const std::string &name)
     qvnc_context_set_name(context_.get(), name.c_str());
 }
 
+void DisplaySet::set_handshake_timeout(unsigned ms)
+{
+    qvnc_context_set_handshake_timeout(context_.get(), ms);
+}
+
 bool DisplaySet::set_keymap(const std::string &layout, std::string &error)
 {
     qvnc_error *raw = nullptr;

@@ -34,6 +34,7 @@ public:
     // The context the displays belong to (for the monitor).
     qvnc_context *context() const { return context_.get(); }
     void set_name(const std::string &name);
+    void set_handshake_timeout(unsigned ms);
     bool set_keymap(const std::string &layout, std::string &error);
     bool add_object(const std::string &spec, std::string &error);
     // Opens a display from a literal -vnc argument; `error` gets the

@@ -78,6 +78,9 @@ bool Emulator::set_up()
         return fail("cannot create the VNC context", error);
     }
     displays_->set_name(options_.name);
+    if (options_.handshake_timeout_ms) {
+        displays_->set_handshake_timeout(options_.handshake_timeout_ms);
+    }
     if (!options_.keyboard_layout.empty() && !displays_->set_keymap(options_.keyboard_layout, error)) {
         return fail("-k " + options_.keyboard_layout, error);
     }

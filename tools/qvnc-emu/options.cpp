@@ -39,6 +39,7 @@ constexpr qvnc_tools::OptionSpec kEmulatorOptions[] = {
     {"guest", qvnc_tools::Arg::Required},        {"size", qvnc_tools::Arg::Required},
     {"format", qvnc_tools::Arg::Required},       {"resize-every", qvnc_tools::Arg::Required},
     {"replay-fps", qvnc_tools::Arg::Required},   {"frame-dump", qvnc_tools::Arg::Required},
+    {"handshake-timeout", qvnc_tools::Arg::Required},
 };
 
 // Applies one option; returns an error message, or "" when it was fine.
@@ -83,6 +84,12 @@ std::string apply(Options &o, std::string_view name, const std::string &value)
             return prefix + "expected a frame rate in (0, 1000], or 0 for demand-driven";
         }
         o.replay_fps = *fps;
+    } else if (name == "handshake-timeout") {
+        auto seconds = parse_positive(value);
+        if (!seconds || *seconds > 86400) {
+            return prefix + "expected a number of seconds in (0, 86400]";
+        }
+        o.handshake_timeout_ms = static_cast<unsigned>(*seconds * 1000 + 0.5);
     } else if (name == "frame-dump") {
         if (value.empty()) {
             return prefix + "expected a path";
@@ -135,7 +142,7 @@ std::string usage_text()
            "                [-chardev SPEC]... [-mon OPTS]... [-monitor SPEC]... [-qmp SPEC]...\n"
            "                [-k LAYOUT] [-display ANY] [--guest console|pattern|replay:FILE]\n"
            "                [--size WxH] [--format FORMAT] [--resize-every SECONDS]\n"
-           "                [--replay-fps N] [--frame-dump PATH] [--help]\n"
+           "                [--replay-fps N] [--frame-dump PATH] [--handshake-timeout S] [--help]\n"
            "\n"
            "A stand-in emulator serving a guest framebuffer through libqvnc.\n"
            + qvnc_tools::front_end_usage() +
@@ -148,6 +155,8 @@ std::string usage_text()
            "  --replay-fps N      replay: records per second (default 30); 0 = demand-driven:\n"
            "                      the next record as soon as a client waits for an update\n"
            "  --frame-dump PATH   on SIGUSR1 write the frame to PATH as a binary PPM\n"
+           "  --handshake-timeout S  drop clients that have not finished the handshake\n"
+           "                      (security included) after S seconds (default 120)\n"
            "\n"
            "stdout carries one machine-readable event per line (READY, INPUT ..., CLIENT ...,\n"
            "RESIZE-REQUEST WxH, FRAME-DUMPED PATH); see README.md.\n";

@@ -31,6 +31,7 @@ struct Options : qvnc_tools::FrontEnd {
     double resize_every = 0;          // seconds; 0 = never
     double replay_fps = 30;           // 0 = demand-driven
     std::string frame_dump;           // --frame-dump PATH; empty = off
+    unsigned handshake_timeout_ms = 0; // --handshake-timeout; 0 = the library's default
 };
 
 struct ParseResult {

@@ -9,7 +9,6 @@ namespace qvnc::vnc {
 namespace {
 // A client must reach the Normal phase within this time; it covers a person
 // typing a password at a viewer's prompt, and bounds idle half-open sockets.
-constexpr unsigned kHandshakeTimeoutMs = 120 * 1000;
 // A closing client gets this long to take its failure message.
 constexpr unsigned kCloseFlushMs = 2000;
 constexpr size_t kReadChunk = 64 * 1024;
@@ -37,7 +36,7 @@ void Connection::start()
     } else {
         send_version();
     }
-    handshake_timer_ = io::add_timeout(server_.main_context(), kHandshakeTimeoutMs, [this] {
+    handshake_timer_ = io::add_timeout(server_.main_context(), server_.context().handshake_timeout_ms(), [this] {
         handshake_timer_.reset(); // the source is being removed; drop our handle first
         close("handshake timed out");
         return false;

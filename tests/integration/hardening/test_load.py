@@ -5,8 +5,10 @@ updates keep flowing (no long gap), that the connection limit bounds the
 connections held in the handshake, and that the server's descriptors and
 memory return to their baseline once the hostile clients are gone.
 
-The handshake timeout (120 s) has no option, so stalled clients are closed
-by the test itself; the server must then release everything.
+The flood cases close their stalled clients themselves (the handshake
+timeout is 120 s by default); a third case shortens it with qvnc-emu's
+--handshake-timeout and leaves the stalled clients open: the server must
+reclaim every one of them by itself.
 """
 
 import os
@@ -208,12 +210,68 @@ def hostile(connections, stalled_n, flood_n, expect_held):
         stop_checked(emu, 'qvnc-emu')
 
 
+def reclaimed(n, timeout_s):
+    """n clients stall at every step of the handshake and stay open; the
+    server must drop each one after timeout_s (its handshake timeout), tell
+    them with EOF, and return to its baseline descriptors, while a real
+    client keeps streaming."""
+    emu, port = start_emu_env(['--guest', 'pattern', '--size', '320x240', '--handshake-timeout', str(timeout_s)],
+                              vnc_suffix=',connections=%d' % (n + 8), env=debug_env(measure=True))
+    real = None
+    stalled = []
+    try:
+        real = Streamer(port, label='real client')
+        real.start()
+        real.wait_more(3, 10, 'before the stalled clients')
+        fds0 = fd_count(emu.p.pid)
+        start = emu.mark()
+        err0 = len(emu.err)
+        t0 = time.monotonic()
+        for i in range(n):
+            stalled.append(stall(port, STALL_KINDS[i % len(STALL_KINDS)]))
+        held = fd_count(emu.p.pid) - fds0
+        check(held >= n // 2, 'the server holds only %d descriptors for %d stalled clients' % (held, n))
+        gone = wait_all_gone(emu, start, timeout_s + 30, 'the handshake timeout')
+        took = time.monotonic() - t0
+        check(gone >= n, 'only %d of %d stalled clients were accepted' % (gone, n))
+        with emu.cond:
+            timed_out = sum(1 for l in emu.err[err0:] if 'handshake timed out' in l)
+        check(timed_out >= n, 'the log gives "handshake timed out" for %d of %d stalled clients'
+              % (timed_out, n))
+        check(took >= timeout_s * 0.9, 'the stalled clients were dropped after %.1fs, before the %ds timeout'
+              % (took, timeout_s))
+        for s in stalled:
+            s.settimeout(5)
+            data = b''
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except ConnectionResetError:
+                pass
+        fds, settle = fds_settled(emu, fds0, 'after the handshake timeout')
+        print('# %d stalled clients dropped by the server %.1fs after they connected (timeout %ds); '
+              'fds %d (baseline %d, %.2f s after the last drop)' % (n, took, timeout_s, fds, fds0, settle),
+              flush=True)
+        check(fds == fds0, 'the server has %d descriptors after the timeouts, %d before' % (fds, fds0))
+        real.wait_more(3, 10, 'after the timeouts')
+    finally:
+        for s in stalled:
+            s.close()
+        if real:
+            real.stop()
+        stop_checked(emu, 'qvnc-emu')
+
+
 def main():
     # The default limit (32 connecting clients): the oldest handshaking
     # client is dropped for each new one, so the stalled ones cannot pile up.
     runner.case('500 stalled handshakes + flood, default connection limit', hostile, 0, 500, 600, 32 + 8)
     # A limit above the load: all 500 are held, then released.
     runner.case('500 stalled handshakes + flood, connections=1000', hostile, 1000, 500, 600, 500 + 8)
+    runner.case('200 stalled handshakes reclaimed by the server\'s handshake timeout', reclaimed, 200, 3)
     runner.finish()
 
 
