@@ -79,6 +79,10 @@ def main():
                 converge, 1, 240, 8, 30, 3)
     runner.case('every lossless encoding converges (seed 7: slower damage, rare resizes)',
                 converge, 7, 120, 20, 50, 2)
+    # The encodings issue's burst: 1000 frames of random damage and 3
+    # resizes with no pause between them.
+    runner.case('every lossless encoding converges (seed 3: a 1000-frame burst with 3 resizes)',
+                converge, 3, 1000, 0, 333, 3)
     runner.finish()
 
 
