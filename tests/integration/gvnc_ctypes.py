@@ -103,3 +103,13 @@ def pump_until(pred, timeout, what='condition'):
         if time.monotonic() > deadline:
             raise Fail('timed out after %.0fs waiting for %s' % (timeout, what))
         ctx.iteration(True)
+
+
+def rgbx_to_rgb(buf):
+    """The RGB bytes of a framebuffer made by rgbx_framebuffer()."""
+    raw = buf.raw
+    rgb = bytearray(len(raw) // 4 * 3)
+    rgb[0::3] = raw[2::4]
+    rgb[1::3] = raw[1::4]
+    rgb[2::3] = raw[0::4]
+    return bytes(rgb)

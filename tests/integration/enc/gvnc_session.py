@@ -96,12 +96,7 @@ class Session:
                   'a full framebuffer (%s pixels missing)' % self.missing)
         check(self.missing == 0 and not self.errors,
               '%s: no full frame (errors %r, disconnected %s)' % (self.label, self.errors, self.disconnected))
-        raw = self.buf.raw
-        rgb = bytearray(len(raw) // 4 * 3)
-        rgb[0::3] = raw[2::4]
-        rgb[1::3] = raw[1::4]
-        rgb[2::3] = raw[0::4]
-        return bytes(rgb)
+        return gc.rgbx_to_rgb(self.buf)
 
     def close(self):
         if not self.disconnected:

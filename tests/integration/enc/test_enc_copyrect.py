@@ -36,12 +36,7 @@ tmp = tmpdir('qvnc-enc-copyrect-')
 
 
 def gvnc_rgb(s):
-    raw = s.buf.raw
-    rgb = bytearray(len(raw) // 4 * 3)
-    rgb[0::3] = raw[2::4]
-    rgb[1::3] = raw[1::4]
-    rgb[2::3] = raw[0::4]
-    return bytes(rgb)
+    return gc.rgbx_to_rgb(s.buf)
 
 
 def t_scroll():

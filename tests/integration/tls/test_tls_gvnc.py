@@ -213,12 +213,7 @@ class Session:
         pump_until(lambda: self.missing == 0 or self.disconnected,
                    what='%s: a full framebuffer (%s pixels missing)' % (self.label, self.missing))
         check(self.missing == 0, '%s: disconnected before the full frame (errors %r)' % (self.label, self.errors))
-        raw = self.buf.raw
-        rgb = bytearray(len(raw) // 4 * 3)
-        rgb[0::3] = raw[2::4]
-        rgb[1::3] = raw[1::4]
-        rgb[2::3] = raw[0::4]
-        return bytes(rgb)
+        return gc.rgbx_to_rgb(self.buf)
 
     def close(self):
         if not self.disconnected:
