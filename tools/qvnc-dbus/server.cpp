@@ -38,7 +38,7 @@ const qvnc_display_ops Server::kOps = {
     .struct_size = sizeof(qvnc_display_ops),
     .key_event = &Server::on_key,
     .pointer_event = &Server::on_pointer,
-    .cut_text = nullptr,
+    .cut_text = &Server::on_cut_text,
     .client_event = &Server::on_client,
     .desktop_resize = &Server::on_desktop_resize,
     .power_control = nullptr,
@@ -456,6 +456,19 @@ void Server::on_pointer(void *opaque, int x, int y, uint32_t buttons)
     Server *self = static_cast<Entry *>(opaque)->owner;
     if (self->console_) {
         self->console_->pointer(x, y, buttons);
+    }
+}
+
+void Server::on_cut_text(void *opaque, const char *, size_t len)
+{
+    // Not silently: the D-Bus clipboard of QEMU 7.2 takes text only from a
+    // guest agent, so there is nothing to hand it to yet.  Said once.
+    Server *self = static_cast<Entry *>(opaque)->owner;
+    if (!self->cut_text_logged_) {
+        self->cut_text_logged_ = true;
+        log_line("clipboard: a client sent " + std::to_string(len) +
+                 " bytes of cut text; qvnc-dbus does not share the clipboard with QEMU yet, dropped "
+                 "(said once)");
     }
 }
 

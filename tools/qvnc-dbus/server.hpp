@@ -68,6 +68,7 @@ private:
     static const qvnc_display_ops kOps;
     static void on_key(void *opaque, uint32_t keysym, uint32_t qnum, bool down);
     static void on_pointer(void *opaque, int x, int y, uint32_t buttons);
+    static void on_cut_text(void *opaque, const char *text, size_t len);
     static void on_client(void *opaque, qvnc_client_event event, const qvnc_client_info *client);
     static bool on_desktop_resize(void *opaque, int width, int height);
 
@@ -93,6 +94,7 @@ private:
     GObjectPtr<GDBusConnection> bus_;       // the bus, or the private connection
     GObjectPtr<GCancellable> peer_cancellable_{g_cancellable_new()};
     unsigned peer_retry_ = 0;
+    bool cut_text_logged_ = false;
     unsigned peer_closed_idle_ = 0;
     std::string peer_closed_why_;
     std::string last_peer_error_;           // logged once, not every second
