@@ -6,6 +6,8 @@
 #include <cctype>
 #include <ctime>
 #include <map>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "error.hpp"
@@ -77,16 +79,14 @@ std::string accept_key(std::string_view client_key)
 {
     std::string in(client_key);
     in += kGuid;
-    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA1);
-    g_checksum_update(sum, reinterpret_cast<const guchar *>(in.data()), static_cast<gssize>(in.size()));
+    // Owned handles: the std::string copies below may throw.
+    std::unique_ptr<GChecksum, decltype(&g_checksum_free)> sum(g_checksum_new(G_CHECKSUM_SHA1), &g_checksum_free);
+    g_checksum_update(sum.get(), reinterpret_cast<const guchar *>(in.data()), static_cast<gssize>(in.size()));
     guint8 digest[20];
     gsize len = sizeof digest;
-    g_checksum_get_digest(sum, digest, &len);
-    g_checksum_free(sum);
-    gchar *b64 = g_base64_encode(digest, len);
-    std::string out(b64);
-    g_free(b64);
-    return out;
+    g_checksum_get_digest(sum.get(), digest, &len);
+    std::unique_ptr<gchar, decltype(&g_free)> b64(g_base64_encode(digest, len), &g_free);
+    return std::string(b64.get());
 }
 
 HandshakeResult process_handshake(std::string_view received)
