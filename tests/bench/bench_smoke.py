@@ -5,7 +5,6 @@ replay (--replay-fps 0, no timer) must keep updates coming.  No peers: the full 
 run-bench.sh's job."""
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
