@@ -96,6 +96,39 @@ def fd_count(pid):
     return len(os.listdir('/proc/%d/fd' % pid))
 
 
+def fd_kinds(pid):
+    """What the server's descriptors are (socket, pipe, anon_inode:[eventfd],
+    a path), counted: says what a leak is made of."""
+    kinds = {}
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            target = os.readlink('/proc/%d/fd/%s' % (pid, fd))
+        except OSError:
+            continue            # closed meanwhile
+        kind = target.split(':[')[0] if target.startswith(('socket:', 'pipe:')) else target
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def fds_settled(proc, fds0, what, timeout=10):
+    """The server's descriptor count once it reclaimed the closed clients'.
+    Every client was reported disconnected already, but a socket may be
+    released a little later than its DISCONNECTED line (in the same
+    reaping pass, or by a worker still holding the connection), and the
+    process gives no event for that: poll /proc with a deadline.  A count
+    that never comes back is a leak."""
+    t0 = time.monotonic()
+    while True:
+        n = fd_count(proc.p.pid)
+        if n <= fds0:
+            return n, time.monotonic() - t0
+        if time.monotonic() - t0 > timeout:
+            print('# %s: %d descriptors %.0f s after the last disconnect (baseline %d): %r'
+                  % (what, n, timeout, fds0, fd_kinds(proc.p.pid)), flush=True)
+            return n, timeout
+        time.sleep(0.05)
+
+
 def under_asan(pid):
     try:
         with open('/proc/%d/maps' % pid) as f:

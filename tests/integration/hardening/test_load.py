@@ -21,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from hardening_lib import (Fail, check, start_emu_env, debug_env, rss_kb, fd_count, under_asan,  # noqa: E402
+from hardening_lib import (Fail, check, start_emu_env, debug_env, rss_kb, fd_count, fds_settled, under_asan,  # noqa: E402
                            stop_checked, serving, Streamer, HOST)
 from qvnc_testlib import Runner  # noqa: E402
 
@@ -103,39 +103,6 @@ def max_gap(times, t0, t1):
         return t1 - t0
     pts = [t0] + inside + [t1]
     return max(b - a for a, b in zip(pts, pts[1:]))
-
-
-def fd_kinds(pid):
-    """What the server's descriptors are (socket, pipe, anon_inode:[eventfd],
-    a path), counted: says what a leak is made of."""
-    kinds = {}
-    for fd in os.listdir('/proc/%d/fd' % pid):
-        try:
-            target = os.readlink('/proc/%d/fd/%s' % (pid, fd))
-        except OSError:
-            continue            # closed meanwhile
-        kind = target.split(':[')[0] if target.startswith(('socket:', 'pipe:')) else target
-        kinds[kind] = kinds.get(kind, 0) + 1
-    return kinds
-
-
-def fds_settled(proc, fds0, what, timeout=10):
-    """The server's descriptor count once it reclaimed the closed clients'.
-    Every client was reported disconnected already, but a socket may be
-    released a little later than its DISCONNECTED line (in the same
-    reaping pass, or by a worker still holding the connection), and the
-    process gives no event for that: poll /proc with a deadline.  A count
-    that never comes back is a leak."""
-    t0 = time.monotonic()
-    while True:
-        n = fd_count(proc.p.pid)
-        if n <= fds0:
-            return n, time.monotonic() - t0
-        if time.monotonic() - t0 > timeout:
-            print('# %s: %d descriptors %.0f s after the last disconnect (baseline %d): %r'
-                  % (what, n, timeout, fds0, fd_kinds(proc.p.pid)), flush=True)
-            return n, timeout
-        time.sleep(0.05)
 
 
 def one_round(emu, port, real, stalled_n, flood_n, expect_held, fds0, label):
