@@ -32,8 +32,33 @@ DirtyMap::DirtyMap(int width, int height)
     : width_(clamp_dim(width, kVncMaxWidth)), height_(clamp_dim(height, kVncMaxHeight)),
       blocks_((width_ + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit),
       words_((blocks_ + kWordBits - 1) / kWordBits),
-      bits_(static_cast<size_t>(words_) * static_cast<size_t>(height_), 0)
+      bits_(static_cast<size_t>(words_) * static_cast<size_t>(height_), 0), ylo_(height_), yhi_(0)
 {
+}
+
+bool DirtyMap::row_clean(int y) const
+{
+    const uint64_t *r = row(y);
+    for (int w = 0; w < words_; w++) {
+        if (r[w] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void DirtyMap::shrink_rows()
+{
+    while (ylo_ < yhi_ && row_clean(ylo_)) {
+        ylo_++;
+    }
+    while (yhi_ > ylo_ && row_clean(yhi_ - 1)) {
+        yhi_--;
+    }
+    if (ylo_ >= yhi_) {
+        ylo_ = height_;
+        yhi_ = 0;
+    }
 }
 
 void DirtyMap::set_range(int y, int b0, int b1)
@@ -49,7 +74,11 @@ void DirtyMap::or_word(int y, int word, uint64_t bits)
     if (y < 0 || y >= height_ || word < 0 || word >= words_) {
         return;
     }
-    row(y)[word] |= bits & range_mask(word, 0, blocks_);
+    bits &= range_mask(word, 0, blocks_);
+    if (bits != 0) {
+        row(y)[word] |= bits;
+        extend_rows(y, y + 1);
+    }
 }
 
 void DirtyMap::clear_range(int y, int b0, int b1)
@@ -107,6 +136,7 @@ void DirtyMap::mark(int x, int y, int w, int h)
     for (int row_y = r.y; row_y < r.bottom(); row_y++) {
         set_range(row_y, b0, b1);
     }
+    extend_rows(r.y, r.bottom());
 }
 
 void DirtyMap::mark_all()
@@ -114,16 +144,29 @@ void DirtyMap::mark_all()
     for (int y = 0; y < height_; y++) {
         set_range(y, 0, blocks_);
     }
+    if (blocks_ > 0) {
+        extend_rows(0, height_);
+    }
 }
 
 void DirtyMap::clear()
 {
-    std::fill(bits_.begin(), bits_.end(), 0);
+    if (ylo_ < yhi_) {
+        std::fill(bits_.begin() + static_cast<ptrdiff_t>(ylo_) * words_,
+                  bits_.begin() + static_cast<ptrdiff_t>(yhi_) * words_, 0);
+    }
+    ylo_ = height_;
+    yhi_ = 0;
 }
 
 bool DirtyMap::any() const
 {
-    return std::any_of(bits_.begin(), bits_.end(), [](uint64_t w) { return w != 0; });
+    for (int y = ylo_; y < yhi_; y++) {
+        if (!row_clean(y)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void DirtyMap::merge(const DirtyMap &other)
@@ -131,12 +174,19 @@ void DirtyMap::merge(const DirtyMap &other)
     const int rows = std::min(height_, other.height_);
     const int blocks = std::min(blocks_, other.blocks_);
     const int words = (blocks + kWordBits - 1) / kWordBits;
-    for (int y = 0; y < rows; y++) {
+    const auto [y0, y1] = other.dirty_rows();
+    for (int y = y0; y < std::min(y1, rows); y++) {
         uint64_t *dst = row(y);
         const uint64_t *src = other.row(y);
+        uint64_t any = 0;
         for (int w = 0; w < words; w++) {
             // Masked so a wider map cannot set bits past our last block.
-            dst[w] |= src[w] & range_mask(w, 0, blocks);
+            const uint64_t bits = src[w] & range_mask(w, 0, blocks);
+            dst[w] |= bits;
+            any |= bits;
+        }
+        if (any != 0) {
+            extend_rows(y, y + 1);
         }
     }
 }
@@ -151,7 +201,8 @@ std::vector<Rect> DirtyMap::take_rects(const Rect &clip)
 void DirtyMap::take_rects(const Rect &clip, std::vector<Rect> &out)
 {
     out.clear();
-    const Rect c = intersect(clip, Rect{0, 0, width_, height_});
+    // Only the rows that may hold damage are swept.
+    const Rect c = intersect(intersect(clip, Rect{0, 0, width_, height_}), Rect{0, ylo_, width_, yhi_ - ylo_});
     if (c.empty()) {
         return;
     }
@@ -192,6 +243,67 @@ void DirtyMap::take_rects(const Rect &clip, std::vector<Rect> &out)
         if (kept[i] & 1) set_range(y, lo, lo + 1);
         if (kept[i] & 2) set_range(y, hi - 1, hi);
     }
+    shrink_rows();
+}
+
+void DirtyMap::coarsen(int band, int gap, int y0, int y1)
+{
+    if (band < 1 || words_ == 0) {
+        return;
+    }
+    y0 = std::max(y0, ylo_);
+    y1 = std::min(y1, yhi_);
+    if (y0 >= y1) {
+        return;
+    }
+    // Per-band union of the rows' bits; at most kVncMaxWidth / 16 / 64 = 5
+    // words, so it lives on the stack.
+    constexpr int kMaxWords = (kVncMaxWidth / kDirtyPixelsPerBit + kWordBits - 1) / kWordBits;
+    uint64_t acc[kMaxWords];
+    for (int b0 = y0 / band * band; b0 < y1; b0 += band) {
+        const int lo = std::max(b0, y0), hi = std::min(b0 + band, y1);
+        uint64_t any = 0;
+        for (int w = 0; w < words_; w++) {
+            acc[w] = 0;
+            for (int y = lo; y < hi; y++) {
+                acc[w] |= row(y)[w];
+            }
+            any |= acc[w];
+        }
+        if (any == 0) {
+            continue;
+        }
+        if (gap > 0) {
+            // Fill runs of at most `gap` clean blocks between dirty ones.
+            int last = -1;
+            for (int b = find_set_in(acc, 0, blocks_); b < blocks_; b = find_set_in(acc, b + 1, blocks_)) {
+                if (last >= 0 && b - last - 1 <= gap) {
+                    for (int k = last + 1; k < b; k++) {
+                        acc[k / kWordBits] |= uint64_t{1} << (k % kWordBits);
+                    }
+                }
+                last = b;
+            }
+        }
+        for (int y = lo; y < hi; y++) {
+            uint64_t *r = row(y);
+            for (int w = 0; w < words_; w++) {
+                r[w] |= acc[w];
+            }
+        }
+        extend_rows(lo, hi);
+    }
+}
+
+int DirtyMap::find_set_in(const uint64_t *bits, int from, int to)
+{
+    for (int w = from / kWordBits; w * kWordBits < to; w++) {
+        const uint64_t b = bits[w] & range_mask(w, from, to);
+        if (b != 0) {
+            return w * kWordBits + std::countr_zero(b);
+        }
+    }
+    return to;
 }
 
 bool DirtyMap::any_in(const Rect &r) const

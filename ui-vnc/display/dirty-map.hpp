@@ -4,8 +4,10 @@
 // changed after the compare-copy, and per client for what it has not seen.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "rect.hpp"
@@ -50,6 +52,17 @@ public:
     // The same into `out` (cleared first), reusing its capacity.
     void take_rects(const Rect &clip, std::vector<Rect> &out);
 
+    // Trades a few unchanged pixels for far fewer, larger rectangles: in
+    // every band of `band` rows (aligned to multiples of band), each block
+    // dirty in some row of the band becomes dirty in all of them, and gaps
+    // of up to `gap` clean blocks between dirty ones in a band are filled.
+    // Text that scrolls otherwise leaves a different span pattern on every
+    // scanline, i.e. thousands of 1-row rectangles that tile-based encoders
+    // (ZRLE, Tight, Hextile) encode badly.  Only rows inside [y0, y1) and
+    // inside dirty_rows() are touched, so the extra damage never leaves
+    // that range.
+    void coarsen(int band, int gap, int y0, int y1);
+
     // ORs `bits` into word `word` of row y (blocks word*64 .. word*64+63),
     // the word-at-a-time form of mark() for scanners that walk row_bits().
     // Bits past blocks_per_row(), rows or words outside the map are dropped.
@@ -61,6 +74,10 @@ public:
     // One row's bits, block b at bit b % 64 of word b / 64; bits past
     // blocks_per_row() are always zero.
     std::span<const uint64_t> row_bits(int y) const;
+    // Rows [first, second) outside which every row is clean (the range may
+    // also hold clean rows).  Scanners walk only these, so a small damage
+    // on a big map costs what it touches, not the whole map.
+    std::pair<int, int> dirty_rows() const { return {ylo_, std::max(ylo_, yhi_)}; }
 
 private:
     uint64_t *row(int y) { return bits_.data() + static_cast<size_t>(y) * words_; }
@@ -71,12 +88,24 @@ private:
     // First set (or clear) block in [from, to) of row y, or `to`.
     int find_set(int y, int from, int to) const;
     int find_clear(int y, int from, int to) const;
+    bool row_clean(int y) const;
+    static int find_set_in(const uint64_t *bits, int from, int to);
+    void extend_rows(int y0, int y1)
+    {
+        ylo_ = std::min(ylo_, y0);
+        yhi_ = std::max(yhi_, y1);
+    }
+    // Drops clean rows from both ends of [ylo_, yhi_).
+    void shrink_rows();
 
     int width_ = 0;
     int height_ = 0;
     int blocks_ = 0;
     int words_ = 0;
     std::vector<uint64_t> bits_;
+    // Every row outside [ylo_, yhi_) is clean; empty when ylo_ >= yhi_.
+    int ylo_ = 0;
+    int yhi_ = 0;
 };
 
 } // namespace qvnc::vnc

@@ -85,7 +85,10 @@ bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &g
 
     bool any_changed = false;
     const size_t block_bytes = static_cast<size_t>(kDirtyPixelsPerBit) * bytes_pp_;
-    for (int y = 0; y < rows; y++) {
+    // Only the rows the map says may be dirty: a cursor's damage costs its
+    // own rows, not a walk over the whole bitmap.
+    const auto [y0, y1] = guest_dirty.dirty_rows();
+    for (int y = y0; y < std::min(y1, rows); y++) {
         const uint8_t *src = guest.data + static_cast<size_t>(y) * static_cast<size_t>(guest.stride);
         uint8_t *dst = pixels_.data() + static_cast<size_t>(y) * stride_;
         const std::span<const uint64_t> bits = guest_dirty.row_bits(y);

@@ -14,10 +14,9 @@
 
 namespace qvnc::vnc {
 
-void encode_update(EncodeJob &job)
+void encode_update(Encoder &encoder, const EncodeContext &ectx, std::span<const std::pair<Rect, Rect>> copies,
+                   std::span<const Rect> rects, io::ByteBuffer &out)
 {
-    const EncodeContext ectx{job.snapshot, job.pf, *job.conv, job.compress_level, job.quality_level, job.lossy};
-    io::ByteBuffer &out = job.out;
     io::ByteWriter w(out);
     auto header = [&] {
         w.u8(static_cast<uint8_t>(rfb::ServerMsg::FramebufferUpdate)).u8(0).u16(0);
@@ -26,31 +25,37 @@ void encode_update(EncodeJob &job)
     size_t count_at = header();
     size_t n = 0;
     // Copies first, in the order the guest made them.
-    for (const auto &[src, dst] : job.copies) {
+    for (const auto &[src, dst] : copies) {
         write_rect_header(out, dst, rfb::enc::CopyRect);
         w.u16(static_cast<uint16_t>(src.x)).u16(static_cast<uint16_t>(src.y));
         n++;
     }
-    for (const Rect &r : job.rects) {
+    for (const Rect &r : rects) {
         // The count is a u16: start another update before it could
         // overflow (a hostile damage pattern gives ~170000 rectangles).
-        if (n > 0 && n + job.encoder->max_rects(r) > 0xFFFF) {
+        if (n > 0 && n + encoder.max_rects(r) > 0xFFFF) {
             out.patch_u16(count_at, static_cast<uint16_t>(n));
             count_at = header();
             n = 0;
         }
-        n += job.encoder->encode(r, ectx, out);
+        n += encoder.encode(r, ectx, out);
     }
     out.patch_u16(count_at, static_cast<uint16_t>(n));
+}
+
+void encode_update(EncodeJob &job)
+{
+    const EncodeContext ectx{job.snapshot, job.pf, *job.conv, job.compress_level, job.quality_level, job.lossy};
+    encode_update(*job.encoder, ectx, job.copies, job.rects, job.out);
 }
 
 std::unique_ptr<Encoder> Connection::take_encoder(int32_t encoding)
 {
     auto it = encoders_.find(encoding);
     if (it != encoders_.end() && it->second) {
-        std::unique_ptr<Encoder> e = std::move(it->second);
-        encoders_.erase(it);
-        return e;
+        // The slot stays (empty) so putting the encoder back allocates
+        // nothing.
+        return std::move(it->second);
     }
     std::unique_ptr<Encoder> e = make_encoder(encoding);
     if (!e) {
@@ -61,6 +66,26 @@ std::unique_ptr<Encoder> Connection::take_encoder(int32_t encoding)
 
 void Connection::start_encode()
 {
+    // A tiny update (a cursor's few blocks) costs less to encode than to
+    // hand to a worker and back: snapshot copy, two thread wakeups and a
+    // loop iteration before its bytes go out.  It is encoded right here
+    // from the server copy, straight into the output queue.
+    size_t pixels = 0;
+    for (const Rect &r : rects_) {
+        pixels += static_cast<size_t>(r.w) * static_cast<size_t>(r.h);
+    }
+    if (pixels <= kInlineEncodePixels) {
+        std::unique_ptr<Encoder> &slot = encoders_[caps_.encoding];
+        if (!slot) {
+            slot = take_encoder(caps_.encoding);
+        }
+        const EncodeContext ectx{server_.framebuffer(), caps_.pf, *converter_, caps_.compress_level,
+                                 caps_.quality_level, server_.config().lossy};
+        encode_update(*slot, ectx, copies_, rects_, out_);
+        rects_.clear();
+        copies_.clear();
+        return;
+    }
     if (!job_) {
         job_ = std::make_shared<EncodeJob>();
     }

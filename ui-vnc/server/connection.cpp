@@ -1,5 +1,8 @@
 #include "connection.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "context.hpp"
 #include "protocol.hpp"
 #include "server.hpp"
@@ -161,9 +164,17 @@ void Connection::read_input()
 {
     // During the TLS handshake gnutls reads the socket itself (drive_tls).
     while (phase_ != Phase::Closing && phase_ != Phase::TlsHandshake) {
-        uint8_t *dst = in_.prepare(kReadChunk);
-        io::IoResult r = transport_->read({dst, kReadChunk});
-        in_.commit(r.status == io::IoStatus::Ok ? r.n : 0);
+        if (read_buf_.empty()) {
+            read_buf_.resize(kReadChunk);
+        }
+        io::IoResult r = transport_->read({read_buf_.data(), read_buf_.size()});
+        if (r.status == io::IoStatus::Ok) {
+            // prepare() also compacts consumed bytes away; only the n
+            // bytes read are zero-filled and overwritten.
+            const size_t n = std::min(r.n, read_buf_.size());
+            std::memcpy(in_.prepare(n), read_buf_.data(), n);
+            in_.commit(n);
+        }
         if (r.status == io::IoStatus::WouldBlock) {
             break;
         }

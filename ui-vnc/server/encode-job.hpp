@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -32,9 +33,18 @@ struct EncodeJob {
     io::ByteBuffer out;                        // complete update message(s)
 };
 
-// Writes FramebufferUpdate messages for job.copies and job.rects into
-// job.out; more than one only when a u16 rectangle count would overflow.
-// Thread-safe as long as nobody else touches the job.
+// Updates below this many pixels are encoded on the loop thread, without
+// a job (Connection::start_encode): cheaper than the hand-off.  4096 pixels
+// hold a moving cursor's two damage rectangles rounded out to 16-pixel
+// blocks (2 x 48x32 = 3072) with room to spare.
+inline constexpr size_t kInlineEncodePixels = 4096;
+
+// Writes FramebufferUpdate messages for copies and rects into out; more
+// than one only when a u16 rectangle count would overflow.
+void encode_update(Encoder &encoder, const EncodeContext &ectx, std::span<const std::pair<Rect, Rect>> copies,
+                   std::span<const Rect> rects, io::ByteBuffer &out);
+// The same for a job: job.copies and job.rects into job.out, from its
+// snapshot.  Thread-safe as long as nobody else touches the job.
 void encode_update(EncodeJob &job);
 
 } // namespace qvnc::vnc

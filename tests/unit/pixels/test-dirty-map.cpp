@@ -264,6 +264,68 @@ void test_random_against_model(void **)
     }
 }
 
+// The row bounds that let scans skip clean rows: they must cover every
+// dirty row through mark, or_word, merge, partial takes and clear, or
+// damage would be lost.
+void test_row_bounds(void **)
+{
+    DirtyMap m(1920, 1080);
+    assert_int_equal(m.dirty_rows().first, m.dirty_rows().second);
+    assert_false(m.any());
+    m.mark(100, 500, 24, 32);
+    m.mark(1800, 40, 24, 32);
+    assert_true(m.dirty_rows().first <= 40 && m.dirty_rows().second >= 532);
+    // A clip over the upper one only: the lower one must survive.
+    expect_rects(m.take_rects(Rect{0, 0, 1920, 100}), {Rect{1792, 40, 32, 32}});
+    assert_true(m.any());
+    assert_true(m.dirty_rows().first <= 500 && m.dirty_rows().second >= 532);
+    expect_rects(m.take_rects(Rect{0, 0, 1920, 1080}), {Rect{96, 500, 32, 32}});
+    assert_false(m.any());
+    assert_int_equal(count_blocks(m), 0);
+
+    m.or_word(1079, 0, 1);
+    m.or_word(3, 1, 0); // no bits: no damage
+    assert_true(m.any());
+    expect_rects(m.take_rects(Rect{0, 0, 1920, 1080}), {Rect{0, 1079, 16, 1}});
+
+    DirtyMap other(1920, 1080);
+    other.mark(0, 700, 16, 2);
+    m.merge(other);
+    assert_true(m.any());
+    expect_rects(m.take_rects(Rect{0, 0, 1920, 1080}), {Rect{0, 700, 16, 2}});
+
+    m.mark(0, 10, 16, 1);
+    m.clear();
+    assert_false(m.any());
+    assert_int_equal(count_blocks(m), 0);
+    m.mark(0, 1070, 16, 1);
+    expect_rects(m.take_rects(Rect{0, 0, 1920, 1080}), {Rect{0, 1070, 16, 1}});
+    m.mark_all();
+    assert_int_equal(count_blocks(m), 120 * 1080);
+    assert_int_equal(static_cast<int>(m.take_rects(Rect{0, 0, 1920, 1080}).size()), 1);
+}
+
+// coarsen(): a band's rows share the union of their blocks, small gaps are
+// filled, and nothing outside [y0, y1) is touched.
+void test_coarsen(void **)
+{
+    DirtyMap m(320, 64);
+    m.mark(0, 1, 16, 1);   // block 0, row 1
+    m.mark(64, 5, 16, 1);  // block 4, row 5: a 3-block gap to fill
+    m.mark(288, 9, 16, 1); // block 18, row 9: a 13-block gap stays
+    m.mark(0, 40, 16, 1);  // outside the range below: left alone
+    m.coarsen(16, 4, 0, 32);
+    expect_rects(m.take_rects(Rect{0, 0, 320, 64}),
+                 {Rect{0, 1, 80, 15}, Rect{288, 1, 16, 15}, Rect{0, 40, 16, 1}});
+    // A range that starts inside a band coarsens only its part of it (and
+    // clean rows before the first dirty one stay clean).
+    m.mark(0, 20, 16, 1);
+    m.mark(32, 30, 16, 1);
+    m.coarsen(16, 0, 25, 64);
+    expect_rects(m.take_rects(Rect{0, 0, 320, 64}),
+                 {Rect{0, 20, 16, 1}, Rect{32, 25, 16, 6}});
+}
+
 } // namespace
 
 int main()
@@ -276,6 +338,8 @@ int main()
         cmocka_unit_test(test_take_rects_clip),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_row_bounds),
+        cmocka_unit_test(test_coarsen),
     };
     return cmocka_run_group_tests_name("pixels/dirty-map", tests, nullptr, nullptr);
 }
