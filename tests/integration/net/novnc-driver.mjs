@@ -11,6 +11,7 @@
 //   type TEXT                 focuses noVNC's canvas and types TEXT
 //   press KEY                 one key (playwright name, e.g. Enter)
 //   click X Y                 left click at canvas pixel (X, Y)
+//   refresh                   asks for a full (non-incremental) update
 //   compare PPM TIMEOUT_MS [Y0]  waits for flips until the canvas equals the
 //                             binary PPM (P6) from row Y0 down, or reports
 //                             the differences
@@ -91,7 +92,10 @@ async function canvasPixels() {
 async function state() {
     return page.evaluate(() => {
         const t = window.qvncTest;
-        return { state: t.state, reason: t.reason, name: t.name, flips: t.flips, encodings: t.encodings };
+        // What a stuck canvas needs explained: images still decoding
+        // (renderQ), an update half received, or nothing arriving.
+        return { state: t.state, reason: t.reason, name: t.name, flips: t.flips, encodings: t.encodings,
+                 renderQ: t.rfb._display._renderQ.length, fbuRects: t.rfb._FBU.rects };
     });
 }
 
@@ -150,6 +154,15 @@ const commands = {
         const s = await state();
         out('DATA ' + JSON.stringify(s));
         throw new Error(`canvas != frame dump: ${last.text}`);
+    },
+    // A non-incremental FramebufferUpdateRequest for the whole screen, sent
+    // through noVNC's own message writer: after a failed compare it tells a
+    // lost incremental update (repaired by this) from a client-side fault.
+    async refresh() {
+        await page.evaluate(() => {
+            const rfb = window.qvncTest.rfb;
+            rfb.constructor.messages.fbUpdateRequest(rfb._sock, false, 0, 0, rfb._fbWidth, rfb._fbHeight);
+        });
     },
     async click(arg) {
         const [x, y] = arg.split(' ').map(Number);

@@ -166,7 +166,15 @@ def t_console():
         # The guest drew the text; noVNC shows it (rows below the clock and
         # the status line, which change by themselves).
         frame_dump(srv, dump)
-        must('compare %s 20000 32' % dump)
+        ok, msg, data = drive('compare %s 20000 32' % dump)
+        if not ok:
+            # Which side lost it: a full update request repairs a lost
+            # incremental update (server), not a client that stopped drawing.
+            print('# canvas state: %s' % json.dumps(data[-1] if data else {}), flush=True)
+            must('refresh')
+            ok2, msg2, _ = drive('compare %s 10000 32' % dump)
+            raise Fail('noVNC canvas != frame dump: %s; after a full update request: %s' % (
+                msg, 'equal (the server lost an incremental update)' if ok2 else msg2))
         os.makedirs(out_dir, exist_ok=True)
         shot = os.path.join(out_dir, 'novnc-console.png')
         must('screenshot ' + shot)
