@@ -2,42 +2,71 @@
 // front only moves the offset; the bytes are compacted lazily when the dead
 // prefix outweighs the live data, so a burst of small messages costs no
 // memmove per message (QEMU's buffer_advance does one each time).
+//
+// The storage is a plain array, not a std::vector: prepare(n) hands out n
+// bytes the caller is about to overwrite (a Raw rectangle, a socket read),
+// and vector::resize would zero them first -- for a 1080p Raw frame, 8 MB
+// of memset before the 8 MB of pixels.  Only written bytes are ever read.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string_view>
-#include <vector>
 
 namespace qvnc::io {
 
 class ByteBuffer {
 public:
-    std::span<const uint8_t> data() const { return {buf_.data() + off_, buf_.size() - off_}; }
-    size_t size() const { return buf_.size() - off_; }
-    bool empty() const { return size() == 0; }
-
-    void append(std::span<const uint8_t> b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
-    void append(std::string_view s)
+    ByteBuffer() = default;
+    ByteBuffer(const ByteBuffer &o) { append(o.data()); }
+    ByteBuffer &operator=(const ByteBuffer &o)
     {
-        auto p = reinterpret_cast<const uint8_t *>(s.data());
-        buf_.insert(buf_.end(), p, p + s.size());
+        if (this != &o) {
+            clear();
+            append(o.data());
+        }
+        return *this;
     }
-    void push_back(uint8_t b) { buf_.push_back(b); }
+    ByteBuffer(ByteBuffer &&o) noexcept { swap(o); }
+    ByteBuffer &operator=(ByteBuffer &&o) noexcept
+    {
+        if (this != &o) {
+            ByteBuffer tmp(std::move(o)); // o ends up empty, as a moved-from vector
+            swap(tmp);
+        }
+        return *this;
+    }
 
-    // Room for n more bytes at the end; commit(k) keeps the first k of them.
+    std::span<const uint8_t> data() const { return {buf_.get() + off_, end_ - off_}; }
+    size_t size() const { return end_ - off_; }
+    bool empty() const { return size() == 0; }
+    size_t capacity() const { return cap_; }
+
+    void append(std::span<const uint8_t> b)
+    {
+        if (b.empty()) {
+            return;
+        }
+        std::memcpy(grow(b.size()), b.data(), b.size());
+    }
+    void append(std::string_view s) { append({reinterpret_cast<const uint8_t *>(s.data()), s.size()}); }
+    void push_back(uint8_t b) { *grow(1) = b; }
+
+    // Room for n more bytes at the end (not initialised); commit(k) keeps
+    // the first k of them.
     uint8_t *prepare(size_t n)
     {
         compact();
-        buf_.resize(buf_.size() + n);
+        uint8_t *p = grow(n);
         pending_ = n;
-        return buf_.data() + buf_.size() - n;
+        return p;
     }
     void commit(size_t k)
     {
-        buf_.resize(buf_.size() - pending_ + std::min(k, pending_));
+        end_ -= pending_ - std::min(k, pending_);
         pending_ = 0;
     }
 
@@ -53,43 +82,69 @@ public:
     void truncate(size_t n)
     {
         if (n < size()) {
-            buf_.resize(off_ + n);
+            end_ = off_ + n;
         }
     }
 
     void consume(size_t n)
     {
         off_ += std::min(n, size());
-        if (off_ == buf_.size()) {
-            buf_.clear();
-            off_ = 0;
+        if (off_ == end_) {
+            off_ = end_ = 0;
         }
     }
-    void clear()
-    {
-        buf_.clear();
-        off_ = 0;
-    }
+    void clear() { off_ = end_ = 0; }
     // Gives memory back after a burst (e.g. a full-screen update).
     void shrink_if_idle(size_t keep = 64 * 1024)
     {
-        if (empty() && buf_.capacity() > keep) {
-            std::vector<uint8_t>().swap(buf_);
-            off_ = 0;
+        if (empty() && cap_ > keep) {
+            buf_.reset();
+            cap_ = off_ = end_ = 0;
         }
     }
 
 private:
+    void swap(ByteBuffer &o) noexcept
+    {
+        std::swap(buf_, o.buf_);
+        std::swap(cap_, o.cap_);
+        std::swap(off_, o.off_);
+        std::swap(end_, o.end_);
+        std::swap(pending_, o.pending_);
+    }
+
+    // Extends the live bytes by n at the end and returns where they start.
+    uint8_t *grow(size_t n)
+    {
+        if (cap_ - end_ < n) {
+            // Geometric growth, as a vector: appends stay amortised O(1).
+            const size_t need = end_ + n;
+            const size_t cap = std::max(need, cap_ + cap_ / 2);
+            auto next = std::make_unique_for_overwrite<uint8_t[]>(cap);
+            if (end_ > 0) {
+                std::memcpy(next.get(), buf_.get(), end_);
+            }
+            buf_ = std::move(next);
+            cap_ = cap;
+        }
+        uint8_t *p = buf_.get() + end_;
+        end_ += n;
+        return p;
+    }
+
     void compact()
     {
         if (off_ > 0 && off_ >= size()) {
-            buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(off_));
+            std::memmove(buf_.get(), buf_.get() + off_, size());
+            end_ -= off_;
             off_ = 0;
         }
     }
 
-    std::vector<uint8_t> buf_;
-    size_t off_ = 0;
+    std::unique_ptr<uint8_t[]> buf_;
+    size_t cap_ = 0;
+    size_t off_ = 0; // first live byte
+    size_t end_ = 0; // one past the last live byte
     size_t pending_ = 0;
 };
 

@@ -172,9 +172,11 @@ def t_console():
             # incremental update (server), not a client that stopped drawing.
             print('# canvas state: %s' % json.dumps(data[-1] if data else {}), flush=True)
             must('refresh')
-            ok2, msg2, _ = drive('compare %s 10000 32' % dump)
-            raise Fail('noVNC canvas != frame dump: %s; after a full update request: %s' % (
-                msg, 'equal (the server lost an incremental update)' if ok2 else msg2))
+            ok2, msg2, data2 = drive('compare %s 10000 32' % dump)
+            flips = [d.get('flips') for d in (data[-1:] + data2[-1:])]
+            raise Fail('noVNC canvas != frame dump: %s; after a full update request (flips %s): %s' % (
+                msg, ' -> '.join(map(str, flips)),
+                'equal (the server lost an incremental update)' if ok2 else msg2))
         os.makedirs(out_dir, exist_ok=True)
         shot = os.path.join(out_dir, 'novnc-console.png')
         must('screenshot ' + shot)
