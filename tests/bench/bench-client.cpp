@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "bench-vfr-hashes.hpp"
+#include "bench-viewers.hpp"
 
 namespace {
 
@@ -58,6 +59,7 @@ struct Config {
     std::string window_start_cmd, window_end_cmd;
     bool require_verified = false;  // exit 1 unless >= 1 check and no miss
     double timeout = 30;            // give up when no update arrives this long
+    int viewers = 1;                // 1 measuring client + viewers-1 light ones
 };
 
 double now_s()
@@ -92,6 +94,28 @@ std::optional<double> process_cpu_s(int pid)
         return std::nullopt;
     }
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Resident set size in KiB of one process (VmRSS of /proc/PID/status).
+std::optional<long> process_rss_kb(int pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) {
+            return std::atol(line.c_str() + 6);
+        }
+    }
+    return std::nullopt;
+}
+
+long servers_rss_kb(const std::vector<int> &pids)
+{
+    long sum = 0;
+    for (int pid : pids) {
+        sum += process_rss_kb(pid).value_or(0);
+    }
+    return sum;
 }
 
 std::optional<double> servers_cpu_s(const std::vector<int> &pids)
@@ -281,6 +305,8 @@ bool parse_args(int argc, char **argv, Config &c)
             c.window_start_cmd = v;
         } else if (a == "--window-end-cmd") {
             c.window_end_cmd = v;
+        } else if (a == "--viewers") {
+            c.viewers = std::atoi(v);
         } else if (a == "--timeout") {
             c.timeout = std::atof(v);
         } else {
@@ -294,7 +320,7 @@ bool parse_args(int argc, char **argv, Config &c)
         std::fprintf(stderr, "bench-client: encoding is raw, hextile, zrle, tight or tight-jpeg\n");
         return false;
     }
-    return c.port > 0 && c.seconds > 0;
+    return c.port > 0 && c.seconds > 0 && c.viewers >= 1;
 }
 
 void configure(rfbClient *client, const Config &c)
@@ -336,6 +362,7 @@ int main(int argc, char **argv)
                      "usage: bench-client --port N [--host H] [--encoding raw|hextile|zrle|tight|"
                      "tight-jpeg]\n       [--seconds S] [--warmup S] [--vfr FILE] "
                      "[--server-pid PID]... [--timeout S] [--require-verified]\n"
+                     "       [--viewers N]\n"
                      "       [--window-start-cmd CMD] [--window-end-cmd CMD]\n");
         return 2;
     }
@@ -362,6 +389,17 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "bench-client: cannot connect to %s:%d\n", config.host.c_str(),
                      config.port);
         return 1;
+    }
+
+    // The other viewers of the display (bench-viewers.hpp): same settings,
+    // no decoding.
+    qvnc_bench::LightViewers light;
+    if (config.viewers > 1) {
+        std::string error;
+        if (!light.start(config.host, config.port, config.viewers - 1, config.encoding, error)) {
+            std::fprintf(stderr, "bench-client: %s\n", error.c_str());
+            return 1;
+        }
     }
 
     auto pump_until = [&](double until) -> bool {
@@ -407,6 +445,7 @@ int main(int argc, char **argv)
     uint64_t updates = run.updates - updates0;
     uint64_t bytes = tcp_bytes_received(client->sock) - bytes0;
     auto cpu1 = servers_cpu_s(config.server_pids);
+    const long rss_kb = servers_rss_kb(config.server_pids);
     if (!config.window_end_cmd.empty() && std::system(config.window_end_cmd.c_str()) != 0) {
         std::fprintf(stderr, "bench-client: --window-end-cmd failed\n");
         return 1;
@@ -431,7 +470,7 @@ int main(int argc, char **argv)
     double cpu_s = cpu0 && cpu1 ? *cpu1 - *cpu0 : -1;
     std::printf("encoding=%s updates=%llu seconds=%.2f ups=%.2f mbps=%.2f bytes_per_update=%.0f "
                 "first_full_ms=%.1f cpu_pct=%.1f cpu_ms_per_update=%.3f noise_pct=%.1f "
-                "checks=%llu misses=%llu updates_all=%llu\n",
+                "checks=%llu misses=%llu updates_all=%llu viewers=%d rss_kb=%ld light_closed=%d\n",
                 config.encoding.c_str(), static_cast<unsigned long long>(updates), elapsed, ups,
                 static_cast<double>(bytes) / elapsed / 1e6,
                 updates ? static_cast<double>(bytes) / static_cast<double>(updates) : 0.0,
@@ -440,7 +479,7 @@ int main(int argc, char **argv)
                 cpu_s >= 0 && updates ? cpu_s * 1e3 / static_cast<double>(updates) : -1.0,
                 cv * 100, static_cast<unsigned long long>(run.checks),
                 static_cast<unsigned long long>(run.misses),
-                static_cast<unsigned long long>(run.updates));
+                static_cast<unsigned long long>(run.updates), config.viewers, rss_kb, light.closed());
     if (config.require_verified && (run.checks == 0 || run.misses != 0 || updates == 0)) {
         std::fprintf(stderr, "bench-client: verification failed (%llu checks, %llu misses)\n",
                      static_cast<unsigned long long>(run.checks),

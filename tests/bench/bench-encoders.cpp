@@ -1,14 +1,18 @@
 // Encoder micro-benchmark over the shared VFR workloads.
 //
-//   bench-encoders FRAMES_GENERATOR [WORKLOAD...]
+//   [QVNC_BENCH_ENCODERS=zrle,zrle-2t] bench-encoders FRAMES_GENERATOR [WORKLOAD...]
 //
 // Runs the generator (shared/bench/frames.c) to make each workload's .vfr
 // file in a temporary directory, replays one loop of it into a server
 // framebuffer and encodes exactly the damage rectangles of every frame with
 // each encoder, one encoder instance per run (persistent zlib state as on a
 // connection).  Only encode() is timed.  Reports input MB/s (4 bytes per
-// damaged pixel) and compression ratio, each also relative to Raw.
+// damaged pixel) and compression ratio, each also relative to Raw.  The
+// "-2t" rows pass each frame's rects to one encode_rects() with a
+// two-thread WorkerPool (big updates split into chunks, enc/chunks.hpp).
 #include <chrono>
+#include <ctime>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -27,6 +31,7 @@
 #include "encoder.hpp"
 #include "pixel-convert.hpp"
 #include "server-framebuffer.hpp"
+#include "worker-pool.hpp"
 
 // vfr.h is C11; its one C-only construct:
 #define _Static_assert static_assert
@@ -72,12 +77,21 @@ struct Config {
     bool lossy;
     int quality;
     int compress;
+    int threads = 0; // > 0: a frame's rects in one encode_rects() on a pool of that many
 };
 
 struct RunResult {
     double seconds = 0;
+    double cpu_seconds = 0; // the process's CPU time over the same spans (all threads)
     uint64_t in_bytes = 0, out_bytes = 0;
 };
+
+double cpu_now()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 RunResult run(const Mapped &m, const Config &cfg, int max_frames)
 {
@@ -101,6 +115,15 @@ RunResult run(const Mapped &m, const Config &cfg, int max_frames)
     ctx.lossy = cfg.lossy;
     ctx.quality_level = cfg.quality;
     ctx.compress_level = cfg.compress;
+    // A pool as a display's: big frames are split into chunks (enc/chunks.hpp).
+    GMainContext *gctx = g_main_context_new();
+    std::unique_ptr<work::WorkerPool> pool;
+    if (cfg.threads > 0) {
+        pool = std::make_unique<work::WorkerPool>(gctx, cfg.threads);
+        pool->submit([] {}, [] {}); // starts its threads
+        ctx.pool = pool.get();
+    }
+    std::vector<Rect> frame_rects;
 
     RunResult res;
     io::ByteBuffer out;
@@ -114,16 +137,28 @@ RunResult run(const Mapped &m, const Config &cfg, int max_frames)
         DirtyMap damage(w, h), changed(w, h);
         for (uint32_t i = 0; i < nr; i++) damage.mark(rects[i].x, rects[i].y, rects[i].w, rects[i].h);
         fb.refresh_from(view, damage, changed);
+        const double c0 = cpu_now();
         const auto t0 = std::chrono::steady_clock::now();
-        for (uint32_t i = 0; i < nr; i++) {
+        if (pool) {
+            frame_rects.clear();
+            for (uint32_t i = 0; i < nr; i++) {
+                frame_rects.push_back(Rect{rects[i].x, rects[i].y, rects[i].w, rects[i].h});
+                res.in_bytes += static_cast<uint64_t>(rects[i].w) * rects[i].h * 4;
+            }
+            (void)enc->encode_rects(frame_rects, ctx, out);
+        }
+        for (uint32_t i = 0; !pool && i < nr; i++) {
             const Rect r{rects[i].x, rects[i].y, rects[i].w, rects[i].h};
             (void)enc->encode(r, ctx, out);
             res.in_bytes += static_cast<uint64_t>(r.w) * r.h * 4;
         }
         res.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        res.cpu_seconds += cpu_now() - c0;
         res.out_bytes += out.size();
         out.clear();
     }
+    pool.reset();
+    g_main_context_unref(gctx);
     return res;
 }
 
@@ -147,10 +182,16 @@ int main(int argc, char **argv)
     }
     const Config configs[] = {
         {"raw", 0, false, -1, -1},         {"hextile", 5, false, -1, -1},      {"zlib", 6, false, -1, -1},
-        {"zrle", 16, false, -1, -1},       {"zrle-c1", 16, false, -1, 1},      {"tight", 7, false, -1, -1},
+        {"zrle", 16, false, -1, -1},       {"zrle-c1", 16, false, -1, 1},      {"zrle-c3", 16, false, -1, 3},      {"tight", 7, false, -1, -1},
         {"tight-c1", 7, false, -1, 1},     {"tight-jpeg-q6", 7, true, 6, 1},   {"tightpng", -260, false, -1, -1},
+        // The same on two threads (a 2-core display's pool).
+        {"raw-2t", 0, false, -1, -1, 2},   {"hextile-2t", 5, false, -1, -1, 2}, {"zrle-2t", 16, false, -1, -1, 2},
+        {"tight-2t", 7, false, -1, -1, 2}, {"tight-jpeg-q6-2t", 7, true, 6, 1, 2},
     };
-    printf("%-8s %-14s %9s %8s %9s %9s\n", "workload", "encoder", "MB/s", "ratio", "speed/raw", "size/raw");
+    // cpu/wall: CPU time over wall time while encoding; with threads, how
+    // many cores the encoder really had (the machine may be busy).
+    printf("%-8s %-16s %9s %8s %9s %9s %8s %9s\n", "workload", "encoder", "MB/s", "ratio", "speed/raw", "size/raw",
+           "cpu/wall", "cpu MB/s");
     for (const std::string &wl : workloads) {
         const std::string path = std::string(dir) + "/" + wl + ".vfr";
         const std::string cmd = std::string(argv[1]) + " gen -w " + wl + " -o " + path + " > /dev/null";
@@ -165,13 +206,20 @@ int main(int argc, char **argv)
         }
         RunResult raw;
         for (const Config &c : configs) {
+            // QVNC_BENCH_ENCODERS=raw,zrle,zrle-2t: only those rows (raw
+            // first, for the relative columns).
+            const char *only = getenv("QVNC_BENCH_ENCODERS");
+            if (only && c.encoding != 0 && ("," + std::string(only) + ",").find("," + std::string(c.name) + ",") == std::string::npos) {
+                continue;
+            }
             const RunResult r = run(m, c, 30);
             if (c.encoding == 0) raw = r;
             const double mbs = r.in_bytes / 1e6 / r.seconds;
             const double raw_mbs = raw.in_bytes / 1e6 / raw.seconds;
-            printf("%-8s %-14s %9.1f %8.2f %9.3f %9.4f\n", wl.c_str(), c.name, mbs,
+            printf("%-8s %-16s %9.1f %8.2f %9.3f %9.4f %8.2f %9.1f\n", wl.c_str(), c.name, mbs,
                    static_cast<double>(r.in_bytes) / static_cast<double>(r.out_bytes), mbs / raw_mbs,
-                   static_cast<double>(r.out_bytes) / static_cast<double>(raw.out_bytes));
+                   static_cast<double>(r.out_bytes) / static_cast<double>(raw.out_bytes), r.cpu_seconds / r.seconds,
+                   r.in_bytes / 1e6 / r.cpu_seconds);
             fflush(stdout);
         }
         unlink(path.c_str());

@@ -137,15 +137,17 @@ def callgrind_ir(args, before):
     return None
 
 
-def start_server(tools, args, server, vfr):
+def start_server(tools, args, server, vfr, viewers=1):
     fps = str(args.fps)
+    # QEMU's default connection limit is 32 (connections=N raises it).
+    limit = ',connections=%d' % (viewers + 4) if viewers > 28 else ''
     vg = valgrind_prefix(args)
     if server == 'qvnc':
         emu, port = t.start_server(
             # lossy=on is QEMU's switch that lets Tight use JPEG when the
             # client sends a quality level (tight-jpeg); lossless cells send
             # none, so it changes nothing there.
-            lambda d: vg + [tools.emu, '-vnc', '127.0.0.1:%d,lossy=on' % d, '--guest', 'replay:' + vfr,
+            lambda d: vg + [tools.emu, '-vnc', '127.0.0.1:%d,lossy=on%s' % (d, limit), '--guest', 'replay:' + vfr,
                             '--replay-fps', fps], 'qvnc-emu')
         return Server([emu], port, [emu.p.pid])
     if server == 'xvnc':
@@ -155,9 +157,10 @@ def start_server(tools, args, server, vfr):
     return Server([proc], port, [proc.p.pid])
 
 
-def measure(tools, args, server, vfr, encoding):
+def measure(tools, args, server, vfr, encoding, viewers=1):
     argv = [tools.client, '--port', str(server.port), '--encoding', encoding, '--seconds', str(args.seconds),
-            '--warmup', str(args.warmup), '--vfr', vfr, '--timeout', '180' if args.callgrind else '20']
+            '--warmup', str(args.warmup), '--vfr', vfr, '--timeout', '180' if args.callgrind else '20',
+            '--viewers', str(viewers)]
     for pid in server.cpu_pids:
         argv += ['--server-pid', str(pid)]
     if args.callgrind:
@@ -218,6 +221,61 @@ def print_table(results, servers, args):
             print('%-8s %-10s %-12s %s%s' % (wl, enc, s, fmt_cell(res), extra), flush=True)
 
 
+def print_viewers_table(results, args):
+    """--viewers: one display, N viewers of identical settings (one measuring
+    client + N-1 light ones); cpu× and RSS against the cell's 1-viewer run."""
+    print()
+    print('# load average at the end: %.1f %.1f %.1f on %d cores' % (os.getloadavg() + (os.cpu_count(),)))
+    print('# %g s per cell after %.1f s warm-up, %dx%d, --fps %s; qvnc only; cpu = server utime+stime '
+          'per update of the measuring viewer; rss/viewer = (rss - rss of 1 viewer) / (N - 1)' % (
+              args.seconds, args.warmup, args.width, args.height, args.fps))
+    print('# cpu ms/f = server CPU per replayed record (--fps N > 0): the cost of the display whatever '
+          'the measuring viewer coalesced')
+    print('%-8s %-10s %7s %8s %10s %8s %6s %8s %6s %8s %9s %11s  %s' % (
+        'workload', 'encoding', 'viewers', 'upd/s', 'B/update', 'cpu ms/u', 'cpu×1', 'cpu ms/f', 'cpu×1',
+        'rss MB', 'rss/vw KB', 'light lost', 'hash check'))
+    for (wl, enc, n), res in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+        if 'error' in res:
+            print('%-8s %-10s %7d ERROR %s' % (wl, enc, n, res['error']))
+            continue
+        one = results.get((wl, enc, 1), {})
+        ok1 = one and 'error' not in one
+        cpu_x = ratio(res['cpu_ms_per_update'], one['cpu_ms_per_update']) if ok1 else '-'
+        fps = float(args.fps)
+        per_frame = res['cpu_pct'] * 10 / fps if fps > 0 else -1
+        frame_x = ratio(res['cpu_pct'], one['cpu_pct']) if ok1 and fps > 0 else '-'
+        per_vw = '-'
+        if n > 1 and one and 'error' not in one:
+            per_vw = '%.0f' % ((res['rss_kb'] - one['rss_kb']) / (n - 1))
+        checks = int(res['checks'])
+        verified = '-' if checks == 0 else ('ok %d' % checks if res['misses'] == 0
+                                            else 'MISS %d/%d' % (res['misses'], checks))
+        print('%-8s %-10s %7d %8.1f %10.0f %8.2f %6s %8.2f %6s %8.1f %9s %11d  %s' % (
+            wl, enc, n, res['ups'], res['bytes_per_update'], res['cpu_ms_per_update'], cpu_x, per_frame,
+            frame_x, res['rss_kb'] / 1024, per_vw, int(res['light_closed']), verified), flush=True)
+
+
+def run_viewers(tools, args):
+    results = {}
+    counts = [int(n) for n in args.viewers.split(',')]
+    for wl in args.workloads.split(','):
+        vfr = workload_file(tools, args, wl)
+        for n in counts:
+            # A fresh server per count, so its RSS is that of n viewers.
+            server = start_server(tools, args, 'qvnc', vfr, n)
+            try:
+                for enc in args.encodings.split(','):
+                    res = measure(tools, args, server, vfr, enc, n)
+                    results[(wl, enc, n)] = res
+                    print('# %s %s viewers=%d: %s' % (wl, enc, n, fmt_cell(res)), flush=True)
+            finally:
+                server.stop()
+    print_viewers_table(results, args)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump({'%s/%s/%d' % k: v for k, v in results.items()}, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--build', required=True)
@@ -235,12 +293,18 @@ def main():
     ap.add_argument('--json', help='also write the raw results here')
     ap.add_argument('--callgrind', metavar='DIR', help='run qvnc, libvncserver and neatvnc under '
                     'callgrind (dumps in DIR) and add instructions per update (Mir/u); Xvnc is skipped')
+    ap.add_argument('--viewers', metavar='N,N,...', help='qvnc only: N viewers of one display with '
+                    'identical settings (1 measuring + N-1 light ones on Continuous Updates), a fresh '
+                    'server per N, e.g. 1,8,64; prints server CPU per update and RSS per viewer')
     args = ap.parse_args()
 
     tools = Tools(args.build)
     for need in (tools.emu, tools.client, tools.frames):
         if not os.path.isfile(need):
             sys.exit('run-bench: %s is not built' % need)
+    if args.viewers:
+        run_viewers(tools, args)
+        return
     servers = []
     if args.callgrind:
         os.makedirs(args.callgrind, exist_ok=True)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace qvnc::vnc {
 
@@ -167,6 +168,49 @@ bool DirtyMap::any() const
         }
     }
     return false;
+}
+
+bool DirtyMap::same_damage(const DirtyMap &other) const
+{
+    if (width_ != other.width_ || height_ != other.height_) {
+        return false;
+    }
+    // Outside both row ranges every row is clean in both maps.
+    const int y0 = std::min(ylo_, other.ylo_), y1 = std::max(yhi_, other.yhi_);
+    for (int y = y0; y < y1; y++) {
+        if (std::memcmp(row(y), other.row(y), static_cast<size_t>(words_) * sizeof(uint64_t)) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool DirtyMap::subset_of(const DirtyMap &other) const
+{
+    if (width_ != other.width_ || height_ != other.height_) {
+        return false;
+    }
+    for (int y = ylo_; y < yhi_; y++) {
+        const uint64_t *a = row(y), *b = other.row(y);
+        for (int i = 0; i < words_; i++) {
+            if (a[i] & ~b[i]) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+size_t DirtyMap::count() const
+{
+    size_t n = 0;
+    for (int y = ylo_; y < yhi_; y++) {
+        const uint64_t *a = row(y);
+        for (int i = 0; i < words_; i++) {
+            n += static_cast<size_t>(std::popcount(a[i]));
+        }
+    }
+    return n;
 }
 
 void DirtyMap::merge(const DirtyMap &other)

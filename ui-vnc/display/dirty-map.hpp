@@ -39,6 +39,14 @@ public:
     bool any() const;
     // ORs in other's damage where the two maps overlap.
     void merge(const DirtyMap &other);
+    // Same size and exactly the same blocks dirty: clients whose maps are
+    // the same get the same rectangles, so one encode can serve them all
+    // (server/share-pass.cpp).  Costs the rows either map may have dirty.
+    bool same_damage(const DirtyMap &other) const;
+    // Same size and every block dirty here is dirty in `other` too.
+    bool subset_of(const DirtyMap &other) const;
+    // How many blocks are dirty.
+    size_t count() const;
 
     // Removes and returns the damage inside clip as few rectangles:
     // consecutive dirty blocks of a row form one span, and the span grows

@@ -16,13 +16,19 @@ void Deflater::set_level(int level, int strategy)
 {
     if (!active_) {
         zs_ = z_stream{};
-        // 15-bit window, memLevel 9: decoders accept any deflate stream.
-        if (deflateInit2(&zs_, level, Z_DEFLATED, 15, 9, strategy) != Z_OK) {
+        // Raw deflate (see the header), 15-bit window, memLevel 9: decoders
+        // accept any deflate stream.
+        if (deflateInit2(&zs_, level, Z_DEFLATED, -15, 9, strategy) != Z_OK) {
             abort(); // only on out-of-memory or a bad level
         }
         active_ = true;
         level_ = level;
         strategy_ = strategy;
+        // zlib's own header for these parameters (deflate.c): CM 8, CINFO
+        // 7, FLEVEL from the first level, FCHECK; run() writes it.
+        const unsigned flevel = strategy >= Z_HUFFMAN_ONLY || level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
+        header_ = (Z_DEFLATED + (7u << 4)) << 8 | flevel << 6;
+        header_ += 31 - header_ % 31;
         return;
     }
     if (level != level_ || strategy != strategy_) {
@@ -34,15 +40,65 @@ void Deflater::set_level(int level, int strategy)
     }
 }
 
+void Deflater::restart(int level, int strategy, std::span<const uint8_t> history)
+{
+    if (active_ && (level != level_ || strategy != strategy_)) {
+        deflateEnd(&zs_);
+        active_ = false;
+    }
+    if (active_) {
+        deflateReset(&zs_);
+    } else {
+        header_pending_ = false;
+        set_level(level, strategy);
+    }
+    clear_output();
+    if (history.size() > kWindow) {
+        history = history.last(kWindow);
+    }
+    if (!history.empty()) {
+        deflateSetDictionary(&zs_, history.data(), static_cast<uInt>(history.size()));
+    }
+}
+
+void Deflater::forget_history()
+{
+    // A raw stream's reset writes nothing: the next block simply starts
+    // after the previous flush's byte boundary, with an empty window.
+    header_pending_ = false;
+    if (active_) {
+        deflateReset(&zs_);
+    }
+}
+
+void Deflater::continue_after(std::span<const uint8_t> tail)
+{
+    // Raw deflate accepts a dictionary right after a flush; with 32 KiB or
+    // more it replaces the whole window, with less it is appended to it,
+    // and both match the peer's window.
+    if (!tail.empty()) {
+        deflateSetDictionary(&zs_, tail.data(), static_cast<uInt>(tail.size()));
+    }
+}
+
+void Deflater::reserve(size_t room)
+{
+    if (out_.size() - used_ < room) {
+        out_.resize(std::max<size_t>(out_.size() * 2, used_ + std::max<size_t>(room, 64 * 1024)));
+    }
+}
+
 void Deflater::run(int flush)
 {
+    if (header_pending_) {
+        reserve(2);
+        out_[used_++] = static_cast<uint8_t>(header_ >> 8);
+        out_[used_++] = static_cast<uint8_t>(header_);
+        header_pending_ = false;
+    }
     for (;;) {
-        size_t room = out_.size() - used_;
-        if (room < 64) {
-            const size_t want = std::max<size_t>(out_.size() * 2, used_ + 64 * 1024);
-            out_.resize(want);
-            room = out_.size() - used_;
-        }
+        reserve(64);
+        const size_t room = out_.size() - used_;
         const uInt chunk = static_cast<uInt>(std::min<size_t>(room, 1u << 30));
         zs_.next_out = out_.data() + used_;
         zs_.avail_out = chunk;

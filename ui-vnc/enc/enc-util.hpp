@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include <zlib.h>
@@ -20,9 +21,18 @@ namespace qvnc::vnc::enc {
 // stream per connection and encoding; the client's inflater mirrors it).
 // Output accumulates in an internal buffer that the caller takes with
 // output() and empties with clear_output().
+//
+// The deflate data is raw (zlib's 2-byte header is written by hand before
+// the first output, the same bytes zlib writes; a trailer is never due as
+// the stream never ends), because only a raw stream may be given a new
+// history mid-stream: that is what lets chunks of one big update be
+// compressed in parallel by independent Deflaters (see chunks.hpp) and the
+// persistent stream carry on after them.
 class Deflater {
 public:
-    Deflater() = default;
+    // `stream_header`: false for a chunk compressor, whose output continues
+    // a stream whose header was already sent.
+    explicit Deflater(bool stream_header = true) : header_pending_(stream_header) {}
     ~Deflater();
     Deflater(const Deflater &) = delete;
     Deflater &operator=(const Deflater &) = delete;
@@ -37,16 +47,36 @@ public:
     // everything fed so far.
     void sync_flush();
 
+    // A chunk compressor starts over: no output, and `history` (the stream
+    // bytes just before the chunk; only the last 32 KiB count) as what
+    // back-references may reach.  Any tail of the real history is valid.
+    void restart(int level, int strategy, std::span<const uint8_t> history);
+    // The persistent stream after other compressors continued it with
+    // `tail`: the last bytes they compressed (all of them when fewer than
+    // 32 KiB, else at least the last 32 KiB), so that later back-references
+    // reach what the peer's window really holds.  Call after a flush.
+    void continue_after(std::span<const uint8_t> tail);
+    // Shared encoding (Encoder::forget_history): starts over with no
+    // history and never writes the header (the peer had one already).
+    void forget_history();
+    // Whether the 2-byte header is still to be written (stream not begun).
+    bool header_pending() const { return header_pending_; }
+
     const std::vector<uint8_t> &output() const { return out_; }
     size_t output_size() const { return used_; }
     const uint8_t *output_data() const { return out_.data(); }
     void clear_output() { used_ = 0; }
 
+    static constexpr size_t kWindow = 32768;
+
 private:
     void run(int flush);
+    void reserve(size_t room);
 
     z_stream zs_{};
     bool active_ = false;
+    bool header_pending_;
+    unsigned header_ = 0;
     int level_ = -2;
     int strategy_ = Z_DEFAULT_STRATEGY;
     std::vector<uint8_t> out_;

@@ -69,6 +69,15 @@ int32_t choose_encoding(const std::vector<int32_t> &client_list)
     return 0;
 }
 
+size_t Encoder::encode_rects(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    size_t n = 0;
+    for (const Rect &r : rects) {
+        n += encode(r, ctx, out);
+    }
+    return n;
+}
+
 void write_rect_header(io::ByteBuffer &out, const Rect &r, int32_t encoding)
 {
     io::ByteWriter w(out);

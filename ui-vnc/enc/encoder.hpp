@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "byte-buffer.hpp"
@@ -19,6 +20,10 @@
 #include "pixel-format.hpp"
 #include "rect.hpp"
 #include "server-framebuffer.hpp"
+
+namespace qvnc::work {
+class WorkerPool;
+}
 
 namespace qvnc::vnc {
 
@@ -29,6 +34,9 @@ struct EncodeContext {
     int compress_level = -1;     // -1: the encoding's default
     int quality_level = -1;      // -1: lossless (JPEG only with lossy=on)
     bool lossy = false;          // -vnc lossy
+    // Threads for one big update's chunks (encode_rects); null: encode on
+    // the calling thread only.  Only set for jobs running on a worker.
+    work::WorkerPool *pool = nullptr;
 };
 
 class Encoder {
@@ -36,6 +44,25 @@ public:
     virtual ~Encoder() = default;
     virtual int32_t encoding() const = 0;
     [[nodiscard]] virtual size_t encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out) = 0;
+    // encode() for each of `rects` in order, the rectangles of one update
+    // message; returns how many it wrote, at most the sum of max_rects().
+    // Encoders that can split a big update into chunks encoded in parallel
+    // on ctx.pool (chunks.hpp) override it; the output decodes to the same
+    // pixels as encode() one by one.
+    [[nodiscard]] virtual size_t encode_rects(std::span<const Rect> rects, const EncodeContext &ctx,
+                                              io::ByteBuffer &out);
+    // Shared encoding (server/share-pass.cpp): one encode whose bytes go
+    // to several clients of identical settings, each of which continues
+    // its own streams.  accepts_shared(): bytes another instance of this
+    // encoding made after its forget_history() may be appended to this
+    // instance's client's stream now (no zlib stream, or its header was
+    // sent).  False for encodings not prepared for that.
+    virtual bool accepts_shared() const { return false; }
+    // What this instance writes next refers back to nothing it wrote
+    // before and starts no stream header: called on the shared instance
+    // before each shared encode, and on a client's own instance after
+    // shared bytes went into its stream (its peer's window holds those).
+    virtual void forget_history() {}
     // The most rectangles encode(r) may write, so an update can be split
     // before its u16 count would overflow (never after: output already
     // made has moved the zlib streams on).

@@ -214,4 +214,27 @@ size_t HextileEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteB
     return 1;
 }
 
+size_t HextileEncoder::encode_rects(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    if (!plan_.plan(rects, 16, ctx)) {
+        return Encoder::encode_rects(rects, ctx, out);
+    }
+    chunks_.reset(plan_);
+    slot_tiles_.resize(static_cast<size_t>(enc::parallel_slots(ctx)));
+    enc::run_parallel(ctx, plan_.chunks(), [&](size_t c, int slot) {
+        io::ByteBuffer &bytes = chunks_.bytes[c];
+        std::vector<uint8_t> &tile = slot_tiles_[static_cast<size_t>(slot)];
+        size_t k = plan_.first_piece(c);
+        for (const enc::ChunkPlan::Piece &p : plan_.chunk(c)) {
+            switch (ctx.pf.bytes_per_pixel()) {
+            case 1: encode_rect<uint8_t>(p.r, ctx, tile, bytes); break;
+            case 2: encode_rect<uint16_t>(p.r, ctx, tile, bytes); break;
+            default: encode_rect<uint32_t>(p.r, ctx, tile, bytes); break;
+            }
+            chunks_.piece_end[k++] = bytes.size();
+        }
+    });
+    return enc::write_stateless(rects, plan_, chunks_, encoding(), out);
+}
+
 } // namespace qvnc::vnc

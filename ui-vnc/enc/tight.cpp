@@ -21,21 +21,6 @@ constexpr size_t kMinToCompress = 12;
 constexpr int kJpegMinArea = 1024;
 constexpr bool kHostBig = std::endian::native == std::endian::big;
 
-void put_compact_length(io::ByteBuffer &out, size_t len)
-{
-    uint8_t b[3];
-    size_t n = 0;
-    b[n++] = static_cast<uint8_t>(len & 0x7f);
-    if (len > 0x7f) {
-        b[0] |= 0x80;
-        b[n++] = static_cast<uint8_t>((len >> 7) & 0x7f);
-        if (len > 0x3fff) {
-            b[1] |= 0x80;
-            b[n++] = static_cast<uint8_t>((len >> 14) & 0xff);
-        }
-    }
-    out.append({b, n});
-}
 
 // A client pixel (wire bytes loaded natively) as a TPIXEL.
 template <class T> inline uint8_t *put_tpixel(uint8_t *d, T v, const PixelFormat &pf, bool rgb24)
@@ -69,8 +54,24 @@ inline void value_to_rgb(uint32_t x, const PixelFormat &pf, uint8_t *d)
 
 } // namespace
 
-TightEncoder::TightEncoder(bool png) : png_(png) {}
-TightEncoder::~TightEncoder() = default;
+// The constructor and destructor are in tight-parallel.cpp (Parallel).
+
+// Tight's compact length: 7 bits a byte, low bits first, at most 3 bytes.
+void TightEncoder::put_compact_length(io::ByteBuffer &out, size_t len)
+{
+    uint8_t b[3];
+    size_t n = 0;
+    b[n++] = static_cast<uint8_t>(len & 0x7f);
+    if (len > 0x7f) {
+        b[0] |= 0x80;
+        b[n++] = static_cast<uint8_t>((len >> 7) & 0x7f);
+        if (len > 0x3fff) {
+            b[1] |= 0x80;
+            b[n++] = static_cast<uint8_t>((len >> 14) & 0xff);
+        }
+    }
+    out.append({b, n});
+}
 
 int TightEncoder::jpeg_quality(int quality_level)
 {
@@ -86,16 +87,20 @@ size_t TightEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteBuf
     for (int y = r.y; y < r.bottom(); y += ph) {
         const int h = std::min(ph, r.bottom() - y);
         for (int x = r.x; x < r.right(); x += pw) {
-            const Rect piece{x, y, std::min(pw, r.right() - x), h};
-            switch (ctx.pf.bytes_per_pixel()) {
-            case 1: encode_piece<uint8_t>(piece, ctx, out); break;
-            case 2: encode_piece<uint16_t>(piece, ctx, out); break;
-            default: encode_piece<uint32_t>(piece, ctx, out); break;
-            }
+            encode_one(Rect{x, y, std::min(pw, r.right() - x), h}, ctx, out);
             count++;
         }
     }
     return count;
+}
+
+void TightEncoder::encode_one(const Rect &piece, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    switch (ctx.pf.bytes_per_pixel()) {
+    case 1: encode_piece<uint8_t>(piece, ctx, out); break;
+    case 2: encode_piece<uint16_t>(piece, ctx, out); break;
+    default: encode_piece<uint32_t>(piece, ctx, out); break;
+    }
 }
 
 size_t TightEncoder::max_rects(const Rect &r) const
@@ -182,13 +187,20 @@ void TightEncoder::send_data(int stream, const uint8_t *data, size_t n, int leve
         out.append({data, n});
         return;
     }
+    const int strategy = stream == 3 && level < 7 ? Z_RLE : Z_DEFAULT_STRATEGY;
+    if (defer_) {
+        Chunk &c = *defer_;
+        c.deferred.push_back(Deferred{stream, level, strategy, out.size(), c.data.size(), c.data.size() + n, 0, 0, 0});
+        c.data.insert(c.data.end(), data, data + n);
+        return;
+    }
     enc::Deflater &z = z_[stream];
     // Gradient residuals (photo-like content) are small values with few
     // long matches: run-length matching only (Z_RLE) keeps ~95% of level
     // 6's ratio at ~20x its speed and beats level 1 on both (video
     // workload: ratio 3.20 vs 3.40 at level 6 and 2.97 at level 1).
     // Compress levels 7..9 still get the full search.
-    z.set_level(level, stream == 3 && level < 7 ? Z_RLE : Z_DEFAULT_STRATEGY);
+    z.set_level(level, strategy);
     z.clear_output();
     z.feed(data, n);
     z.sync_flush();

@@ -30,6 +30,13 @@ public:
     int32_t encoding() const override { return png_ ? -260 : 7; }
     size_t encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out) override;
     size_t max_rects(const Rect &r) const override;
+    // A big update's pieces are classified, filtered (and JPEG-coded) in
+    // parallel, then each stream's data compressed in parallel by Deflaters
+    // primed with the data before it (chunks.hpp); tight-parallel.cpp.
+    size_t encode_rects(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out) override;
+    // Tight PNG has no zlib streams (PNG images are whole); Tight's four
+    // streams are not prepared for shared bytes yet.
+    bool accepts_shared() const override { return png_; }
 
     static constexpr int kMaxWidth = 2048;
     static constexpr int kMaxArea = 65536;
@@ -41,6 +48,27 @@ public:
 
 
 private:
+    // Data for a stream that the parallel path compresses later: written
+    // at `at` in its chunk's bytes as compact length + compressed data.
+    struct Deferred {
+        int stream;
+        int level;
+        int strategy;
+        size_t at;
+        size_t data_begin, data_end; // in the chunk's data
+        size_t task;                 // the compression task that takes it
+        size_t comp_begin, comp_end; // in that task's output
+    };
+    struct Chunk {
+        io::ByteBuffer bytes;
+        std::vector<uint8_t> data;
+        std::vector<Deferred> deferred;
+    };
+    struct Slot;
+    struct Parallel;
+
+    void encode_one(const Rect &piece, const EncodeContext &ctx, io::ByteBuffer &out);
+    static void put_compact_length(io::ByteBuffer &out, size_t len);
     template <class T> void encode_piece(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
     template <class T> void send_palette(const Rect &r, const EncodeContext &ctx, int ncolours, io::ByteBuffer &out);
     template <class T> void send_copy(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
@@ -52,6 +80,8 @@ private:
     void send_data(int stream, const uint8_t *data, size_t n, int level, io::ByteBuffer &out);
 
     bool png_;
+    Chunk *defer_ = nullptr; // set on a parallel slot's coder: send_data records
+    std::unique_ptr<Parallel> par_;
     enc::Deflater z_[4];
     enc::ColourTable palette_{256};
     std::vector<uint8_t> px_;    // the piece in the client format

@@ -13,6 +13,8 @@ class ZlibEncoder final : public Encoder {
 public:
     int32_t encoding() const override { return 6; }
     size_t encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out) override;
+    bool accepts_shared() const override { return !z_.header_pending(); }
+    void forget_history() override { z_.forget_history(); }
 
     // zlib level when the client sent no CompressLevel.
     static constexpr int kDefaultLevel = 6;

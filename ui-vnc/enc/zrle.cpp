@@ -222,60 +222,171 @@ uint8_t *encode_tile(const uint8_t *raw, int tw, int th, int off, ZrleEncoder::S
     return dst;
 }
 
+// Appends the ZRLE data of r's tiles (any height) to plain[used..], growing
+// it as needed.
 template <class T, int C>
-void encode_rect(const Rect &r, const EncodeContext &ctx, int off, ZrleEncoder::Scratch &s, enc::Deflater &z,
-                 const Zywrle &zy = {})
+void append_tiles(const Rect &r, const EncodeContext &ctx, int off, ZrleEncoder::Scratch &s,
+                  std::vector<uint8_t> &plain, size_t &used, const Zywrle &zy)
 {
     // Worst case per tile: the raw subencoding, nested once for ZYWRLE.
     const size_t tiles_per_band = static_cast<size_t>((r.w + kTile - 1) / kTile);
     const size_t worst = tiles_per_band * (2 + kTile * kTile * C) + 16;
-    if (s.plain.size() < worst) {
-        s.plain.resize(worst);
-    }
     for (int ty = r.y; ty < r.bottom(); ty += kTile) {
         const int th = std::min(kTile, r.bottom() - ty);
-        uint8_t *dst = s.plain.data();
+        if (plain.size() < used + worst) {
+            plain.resize(std::max(used + worst, plain.size() * 2));
+        }
+        uint8_t *dst = plain.data() + used;
         for (int tx = r.x; tx < r.right(); tx += kTile) {
             const int tw = std::min(kTile, r.right() - tx);
             enc::convert_rect({tx, ty, tw, th}, ctx, s.tile);
             dst = encode_tile<T, C>(s.tile.data(), tw, th, off, s, dst, zy);
         }
-        z.feed(s.plain.data(), static_cast<size_t>(dst - s.plain.data()));
+        used = static_cast<size_t>(dst - plain.data());
     }
+}
+
+// append_tiles() for the client's pixel format.
+void append_plain(const Rect &r, const EncodeContext &ctx, ZrleEncoder::Scratch &s, std::vector<uint8_t> &plain,
+                  size_t &used, const Zywrle &zy)
+{
+    // level_for() is 0 at 8 bpp and for the 16/32 bpp formats the
+    // decoders cannot invert, so those take the lossless path.
+    const enc::CPixelLayout cp = enc::cpixel_layout(ctx.pf);
+    switch (ctx.pf.bytes_per_pixel()) {
+    case 1: append_tiles<uint8_t, 1>(r, ctx, 0, s, plain, used, Zywrle{}); break;
+    case 2: append_tiles<uint16_t, 2>(r, ctx, 0, s, plain, used, zy); break;
+    default:
+        if (cp.bytes == 3) {
+            append_tiles<uint32_t, 3>(r, ctx, cp.offset, s, plain, used, zy);
+        } else {
+            append_tiles<uint32_t, 4>(r, ctx, 0, s, plain, used, zy);
+        }
+        break;
+    }
+}
+
+Zywrle zywrle_for(int32_t number, const EncodeContext &ctx)
+{
+    // See the header: level-0 ZYWRLE is plain ZRLE on the wire, numbered 16.
+    Zywrle zy;
+    if (number == 17) {
+        zy.level = zywrle::level_for(ctx.pf, ctx.lossy, ctx.quality_level);
+        zy.layout = zywrle::layout_of(ctx.pf);
+    }
+    return zy;
 }
 
 } // namespace
 
 size_t ZrleEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
 {
-    // See the header: level-0 ZYWRLE is plain ZRLE on the wire, numbered 16.
-    Zywrle zy;
-    if (number_ == 17) {
-        zy.level = zywrle::level_for(ctx.pf, ctx.lossy, ctx.quality_level);
-        zy.layout = zywrle::layout_of(ctx.pf);
-    }
+    const Zywrle zy = zywrle_for(number_, ctx);
     write_rect_header(out, r, zy.level > 0 ? 17 : 16);
     z_.set_level(enc::zlib_level(ctx.compress_level, kDefaultLevel));
     z_.clear_output();
-
-    // level_for() is 0 at 8 bpp and for the 16/32 bpp formats the
-    // decoders cannot invert, so those take the lossless path.
-    const enc::CPixelLayout cp = enc::cpixel_layout(ctx.pf);
-    switch (ctx.pf.bytes_per_pixel()) {
-    case 1: encode_rect<uint8_t, 1>(r, ctx, 0, s_, z_); break;
-    case 2: encode_rect<uint16_t, 2>(r, ctx, 0, s_, z_, zy); break;
-    default:
-        if (cp.bytes == 3) {
-            encode_rect<uint32_t, 3>(r, ctx, cp.offset, s_, z_, zy);
-        } else {
-            encode_rect<uint32_t, 4>(r, ctx, 0, s_, z_, zy);
-        }
-        break;
+    // One row of tiles at a time, so that the scratch stays in cache.
+    for (int y = r.y; y < r.bottom(); y += kTile) {
+        size_t used = 0;
+        append_plain({r.x, y, r.w, std::min(kTile, r.bottom() - y)}, ctx, s_, s_.plain, used, zy);
+        z_.feed(s_.plain.data(), used);
     }
     z_.sync_flush();
     io::ByteWriter(out).u32(static_cast<uint32_t>(z_.output_size()));
     out.append({z_.output_data(), z_.output_size()});
     return 1;
+}
+
+size_t ZrleEncoder::encode_rects(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    if (!plan_.plan(rects, kTile, ctx)) {
+        return Encoder::encode_rects(rects, ctx, out);
+    }
+    const Zywrle zy = zywrle_for(number_, ctx);
+    const int level = enc::zlib_level(ctx.compress_level, kDefaultLevel);
+    const size_t nchunks = plan_.chunks();
+    chunks_.reset(plan_);
+    if (plain_.size() < nchunks) {
+        plain_.resize(nchunks);
+    }
+    plain_end_.assign(plan_.pieces().size(), 0);
+    while (slots_.size() < static_cast<size_t>(enc::parallel_slots(ctx))) {
+        slots_.push_back(std::make_unique<Slot>());
+    }
+
+    // 1. Each chunk's tiles, uncompressed.
+    enc::run_parallel(ctx, nchunks, [&](size_t c, int slot) {
+        size_t used = 0;
+        size_t k = plan_.first_piece(c);
+        for (const enc::ChunkPlan::Piece &p : plan_.chunk(c)) {
+            append_plain(p.r, ctx, slots_[static_cast<size_t>(slot)]->s, plain_[c], used, zy);
+            plain_end_[k++] = used;
+        }
+    });
+    auto plain_of = [&](size_t c) {
+        const size_t n = plan_.chunk(c).empty() ? 0 : plain_end_[plan_.first_piece(c) + plan_.chunk(c).size() - 1];
+        return std::span<const uint8_t>(plain_[c].data(), n);
+    };
+
+    // 2. Compressed: chunk 0 by the connection's stream (which has the
+    // real history and writes the header on first use), the others by a
+    // slot's Deflater primed with the chunk before.  Each piece ends on a
+    // sync flush, so each rectangle's data is whole bytes.
+    z_.set_level(level);
+    enc::run_parallel(ctx, nchunks, [&](size_t c, int slot) {
+        enc::Deflater &z = c == 0 ? z_ : slots_[static_cast<size_t>(slot)]->z;
+        if (c == 0) {
+            z.clear_output();
+        } else {
+            z.restart(level, Z_DEFAULT_STRATEGY, plain_of(c - 1));
+        }
+        size_t at = 0;
+        size_t k = plan_.first_piece(c);
+        for (size_t i = 0; i < plan_.chunk(c).size(); i++, k++) {
+            z.feed(plain_[c].data() + at, plain_end_[k] - at);
+            z.sync_flush();
+            at = plain_end_[k];
+            chunks_.piece_end[k] = z.output_size();
+        }
+        chunks_.bytes[c].append({z.output_data(), z.output_size()});
+    });
+
+    // The stream goes on from what the peer's window now holds: the last
+    // 32 KiB of chunks 1.. (or all of them when shorter).
+    tail_.clear();
+    for (size_t c = nchunks; c-- > 1 && tail_.size() < enc::Deflater::kWindow;) {
+        const std::span<const uint8_t> p = plain_of(c);
+        const size_t take = std::min(p.size(), enc::Deflater::kWindow - tail_.size());
+        tail_.insert(tail_.begin(), p.end() - static_cast<std::ptrdiff_t>(take), p.end());
+    }
+    z_.continue_after(tail_);
+
+    // 3. The rectangles, each with the total length of its pieces.
+    rect_len_.assign(rects.size(), 0);
+    for (size_t c = 0; c < nchunks; c++) {
+        size_t at = 0;
+        size_t k = plan_.first_piece(c);
+        for (const enc::ChunkPlan::Piece &p : plan_.chunk(c)) {
+            rect_len_[p.rect] += chunks_.piece_end[k] - at;
+            at = chunks_.piece_end[k++];
+        }
+    }
+    uint32_t last = UINT32_MAX;
+    for (size_t c = 0; c < nchunks; c++) {
+        const std::span<const uint8_t> bytes = chunks_.bytes[c].data();
+        size_t at = 0;
+        size_t k = plan_.first_piece(c);
+        for (const enc::ChunkPlan::Piece &p : plan_.chunk(c)) {
+            if (p.rect != last) {
+                write_rect_header(out, rects[p.rect], zy.level > 0 ? 17 : 16);
+                io::ByteWriter(out).u32(static_cast<uint32_t>(rect_len_[p.rect]));
+                last = p.rect;
+            }
+            out.append(bytes.subspan(at, chunks_.piece_end[k] - at));
+            at = chunks_.piece_end[k++];
+        }
+    }
+    return rects.size();
 }
 
 } // namespace qvnc::vnc

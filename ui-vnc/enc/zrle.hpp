@@ -10,8 +10,10 @@
 // numbered 16, as QEMU does at level 0.
 #pragma once
 
+#include <memory>
 #include <vector>
 
+#include "chunks.hpp"
 #include "enc-util.hpp"
 #include "encoder.hpp"
 #include "zywrle.hpp"
@@ -23,6 +25,13 @@ public:
     explicit ZrleEncoder(int32_t number = 16) : number_(number) {}
     int32_t encoding() const override { return number_; }
     size_t encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out) override;
+    // One stream: shareable once its header went out (encoder.hpp).
+    bool accepts_shared() const override { return !z_.header_pending(); }
+    void forget_history() override { z_.forget_history(); }
+    // A big update: bands of tile rows are coded in parallel, then each
+    // chunk is compressed in parallel by its own Deflater primed with the
+    // chunk before it (chunks.hpp); the rectangles are those of encode().
+    size_t encode_rects(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out) override;
 
     // zlib level when the client sent no CompressLevel (Z_DEFAULT_COMPRESSION).
     static constexpr int kDefaultLevel = 6;
@@ -38,9 +47,21 @@ public:
     };
 
 private:
+    struct Slot {
+        Scratch s;
+        enc::Deflater z{false}; // a chunk's compressor
+    };
     int32_t number_;
     enc::Deflater z_;
     Scratch s_;
+    // Parallel path scratch, kept across updates.
+    enc::ChunkPlan plan_;
+    enc::ChunkBuffers chunks_;                 // compressed bytes per chunk
+    std::vector<std::vector<uint8_t>> plain_;  // uncompressed data per chunk
+    std::vector<size_t> plain_end_;            // per piece, in its chunk's plain_
+    std::vector<std::unique_ptr<Slot>> slots_;
+    std::vector<uint8_t> tail_;                // the stream's last bytes for z_
+    std::vector<size_t> rect_len_;
 };
 
 } // namespace qvnc::vnc

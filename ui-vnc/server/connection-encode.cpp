@@ -30,22 +30,30 @@ void encode_update(Encoder &encoder, const EncodeContext &ectx, std::span<const 
         w.u16(static_cast<uint16_t>(src.x)).u16(static_cast<uint16_t>(src.y));
         n++;
     }
-    for (const Rect &r : rects) {
+    for (size_t i = 0; i < rects.size();) {
         // The count is a u16: start another update before it could
         // overflow (a hostile damage pattern gives ~170000 rectangles).
-        if (n > 0 && n + encoder.max_rects(r) > 0xFFFF) {
+        if (n > 0 && n + encoder.max_rects(rects[i]) > 0xFFFF) {
             out.patch_u16(count_at, static_cast<uint16_t>(n));
             count_at = header();
             n = 0;
         }
-        n += encoder.encode(r, ectx, out);
+        // As many rectangles as surely fit go to the encoder at once, so
+        // that it can spread a big update over threads.
+        size_t end = i + 1, worst = n + encoder.max_rects(rects[i]);
+        while (end < rects.size() && worst + encoder.max_rects(rects[end]) <= 0xFFFF) {
+            worst += encoder.max_rects(rects[end++]);
+        }
+        n += encoder.encode_rects(rects.subspan(i, end - i), ectx, out);
+        i = end;
     }
     out.patch_u16(count_at, static_cast<uint16_t>(n));
 }
 
 void encode_update(EncodeJob &job)
 {
-    const EncodeContext ectx{job.snapshot, job.pf, *job.conv, job.compress_level, job.quality_level, job.lossy};
+    const EncodeContext ectx{job.snapshot,      job.pf,    *job.conv, job.compress_level,
+                             job.quality_level, job.lossy, job.pool};
     encode_update(*job.encoder, ectx, job.copies, job.rects, job.out);
 }
 
@@ -66,6 +74,7 @@ std::unique_ptr<Encoder> Connection::take_encoder(int32_t encoding)
 
 void Connection::start_encode()
 {
+    own_encoder_used_ = true;
     // A tiny update (a cursor's few blocks) costs less to encode than to
     // hand to a worker and back: snapshot copy, two thread wakeups and a
     // loop iteration before its bytes go out.  It is encoded right here
@@ -99,6 +108,7 @@ void Connection::start_encode()
     j.compress_level = caps_.compress_level;
     j.quality_level = caps_.quality_level;
     j.lossy = server_.config().lossy;
+    j.pool = &server_.workers();
     // Swaps keep both vectors' capacity for the next update.
     j.rects.swap(rects_);
     j.copies.clear();
@@ -109,11 +119,14 @@ void Connection::start_encode()
     std::shared_ptr<EncodeJob> job = job_;
     std::weak_ptr<int> alive = alive_;
     server_.workers().submit([job] { encode_update(*job); },
-                             [this, job, alive] {
+                             [this, job, alive, server = &server_] {
                                  // The connection may be gone: the job only
-                                 // owns copies, so it is simply dropped.
+                                 // owns copies, so it is simply dropped (the
+                                 // server owns the pool, so it is alive).
                                  if (!alive.expired()) {
                                      finish_encode();
+                                 } else {
+                                     server->after_jobs({});
                                  }
                              });
 }
@@ -124,13 +137,16 @@ void Connection::finish_encode()
     EncodeJob &j = *job_;
     encoders_[j.key] = std::move(j.encoder);
     if (phase_ != Phase::Normal) {
+        server_.after_jobs({}); // parked clients may wait for this job
         return;
     }
     out_.append(j.out.data());
     j.out.clear();
     queue({}); // the backlog cap and the write
-    // What accumulated meanwhile (damage, pseudo-rectangles, a request).
-    try_send_update();
+    // What accumulated meanwhile (damage, pseudo-rectangles, a request):
+    // shared with clients in step with this one where possible.
+    Connection *self = this;
+    server_.after_jobs({&self, 1});
 }
 
 } // namespace qvnc::vnc

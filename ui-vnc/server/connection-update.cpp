@@ -168,6 +168,14 @@ void Connection::try_send_update()
     if (update_requested_ && server_.damage_pending()) {
         server_.pull_damage();
     }
+    // A client of the same settings is encoding: its job ends soon, and
+    // then both are likely ready for the same damage (share-pass.hpp), so
+    // wait for it once rather than encode alone.
+    if (!parked_ && server_.share_peer_busy(*this)) {
+        parked_ = true;
+        return;
+    }
+    parked_ = false;
     write_update();
     // Still waiting and nothing left (nor in an encode job, which continuous
     // updates leave the request standing for): a demand-driven guest may
@@ -181,9 +189,26 @@ void Connection::try_send_update()
 void Connection::write_update()
 {
     // Written straight into the output queue: no per-update buffer and no
-    // second copy of the pixel data.  Offsets are relative to its size now.
+    // second copy of the pixel data.
+    const size_t start = out_.size();
+    write_pseudo();
+    if (update_requested_ && (dirty_.any() || !copies_.empty())) {
+        take_update_rects(rects_);
+        if (!rects_.empty() || !copies_.empty()) {
+            // Continuous updates keep the request standing.
+            update_requested_ = cu_enabled_;
+            force_update_ = false;
+            start_encode();
+        }
+    }
+    if (out_.size() != start) {
+        queue({}); // the backlog cap and the write
+    }
+}
+
+void Connection::write_pseudo()
+{
     io::ByteBuffer &out = out_;
-    const size_t start = out.size();
     io::ByteWriter w(out);
     const int fw = server_.width(), fh = server_.height();
 
@@ -249,30 +274,100 @@ void Connection::write_update()
         }
     }
 
-    if (update_requested_ && (dirty_.any() || !copies_.empty())) {
-        Rect area{0, 0, client_w_, client_h_};
-        if (cu_enabled_) {
-            area = intersect(area, cu_region_);
+}
+
+void Connection::take_update_rects(std::vector<Rect> &rects)
+{
+    Rect area{0, 0, client_w_, client_h_};
+    if (cu_enabled_) {
+        area = intersect(area, cu_region_);
+    }
+    dirty_.take_rects(area, rects);
+    if (rects.size() > kCoarsenMinRects && coarsen_damage(caps_.encoding)) {
+        // Put the damage back and take it again coarsened.
+        for (const Rect &r : rects) {
+            dirty_.mark(r);
         }
-        dirty_.take_rects(area, rects_);
-        if (rects_.size() > kCoarsenMinRects && coarsen_damage(caps_.encoding)) {
-            // Put the damage back and take it again coarsened.
-            for (const Rect &r : rects_) {
-                dirty_.mark(r);
+        dirty_.coarsen(kCoarsenBand, kCoarsenGap, area.y, area.bottom());
+        dirty_.take_rects(area, rects);
+    }
+}
+
+std::optional<ShareKey> Connection::share_key()
+{
+    if (phase_ != Phase::Normal || !converter_ || encoding_ || !update_requested_ ||
+        output_backlog() > throttle_limit() || !copies_.empty() || pending_resize_ ||
+        client_w_ != server_.width() || client_h_ != server_.height()) {
+        return std::nullopt;
+    }
+    const Rect screen{0, 0, client_w_, client_h_};
+    if ((cu_enabled_ && !contains(cu_region_, screen)) || !dirty_.any()) {
+        return std::nullopt;
+    }
+    std::unique_ptr<Encoder> &slot = encoders_[caps_.encoding];
+    if (!slot) {
+        slot = take_encoder(caps_.encoding);
+    }
+    if (slot->encoding() != caps_.encoding || !slot->accepts_shared()) {
+        return std::nullopt;
+    }
+    return ShareKey{caps_.encoding, caps_.pf, caps_.compress_level, caps_.quality_level};
+}
+
+void Connection::begin_shared_update(std::vector<Rect> *rects)
+{
+    const size_t start = out_.size();
+    write_pseudo();
+    // The same map gives the same rectangles: the others just drop theirs.
+    take_update_rects(rects ? *rects : rects_);
+    rects_.clear();
+    update_requested_ = cu_enabled_;
+    force_update_ = false;
+    encoding_ = true;
+    parked_ = false;
+    if (out_.size() != start) {
+        queue({});
+    }
+}
+
+bool Connection::encoding_with(const ShareKey &key) const
+{
+    return encoding_ && caps_.encoding == key.encoding && caps_.pf == key.pf &&
+           caps_.compress_level == key.compress_level && caps_.quality_level == key.quality_level;
+}
+
+void Connection::finish_shared_update(const std::shared_ptr<const io::ByteBuffer> &bytes, int32_t encoding)
+{
+    encoding_ = false;
+    if (phase_ != Phase::Normal) {
+        return;
+    }
+    auto it = encoders_.find(encoding);
+    if (it != encoders_.end() && it->second) {
+        if (own_encoder_used_) {
+            // A client served by shared encodes has no use for what its own
+            // encoder keeps since its last encode (zlib state, a frame's
+            // scratch), nor for its job's frame-sized snapshot: a fresh
+            // encoder that knows the stream has begun replaces it, once
+            // per return to sharing, so memory per viewer stays small.
+            if (std::unique_ptr<Encoder> fresh = make_encoder(encoding)) {
+                it->second = std::move(fresh);
             }
-            dirty_.coarsen(kCoarsenBand, kCoarsenGap, area.y, area.bottom());
-            dirty_.take_rects(area, rects_);
+            own_encoder_used_ = false;
+            job_.reset();
         }
-        if (!rects_.empty() || !copies_.empty()) {
-            // Continuous updates keep the request standing.
-            update_requested_ = cu_enabled_;
-            force_update_ = false;
-            start_encode();
+        it->second->forget_history();
+    }
+    if (!bytes->empty()) {
+        // Queued by reference after what out_ holds now.
+        size_t before = out_.size();
+        for (const SharedChunk &c : shared_out_) {
+            before -= c.before;
         }
+        shared_out_.push_back({bytes, before, 0});
+        shared_bytes_ += bytes->size();
     }
-    if (out.size() != start) {
-        queue({}); // the backlog cap and the write
-    }
+    queue({}); // the backlog cap and the write
 }
 
 } // namespace qvnc::vnc

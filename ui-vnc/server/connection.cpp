@@ -77,7 +77,7 @@ void Connection::queue(std::span<const uint8_t> bytes)
     out_.append(bytes);
     // CVE-2017-15124: a client that requests updates but never reads them
     // must not grow our memory without bound.
-    if (out_.size() > 5 * throttle_limit()) {
+    if (output_backlog() > 5 * throttle_limit()) {
         close("output backlog exceeds the hard cap (client not reading)");
         return;
     }
@@ -86,11 +86,31 @@ void Connection::queue(std::span<const uint8_t> bytes)
 
 void Connection::flush()
 {
-    while (phase_ != Phase::Closing && (!out_.empty() || transport_->has_pending_output())) {
-        io::IoResult r = transport_->write(out_.data());
+    while (phase_ != Phase::Closing && (!output_empty() || transport_->has_pending_output())) {
+        // The queue in order: out_'s bytes up to the first shared chunk,
+        // that chunk (written from the one copy all its clients share),
+        // and so on.
+        SharedChunk *chunk = shared_out_.empty() ? nullptr : &shared_out_.front();
+        const bool from_chunk = chunk && chunk->before == 0;
+        std::span<const uint8_t> next = from_chunk ? chunk->bytes->data().subspan(chunk->off)
+                                        : chunk    ? out_.data().first(chunk->before)
+                                                   : out_.data();
+        io::IoResult r = transport_->write(next);
         if (r.status == io::IoStatus::Ok) {
-            out_.consume(r.n);
-            if (r.n == 0 && out_.empty()) {
+            const size_t n = std::min(r.n, next.size());
+            if (from_chunk) {
+                chunk->off += n;
+                shared_bytes_ -= n;
+                if (chunk->off == chunk->bytes->size()) {
+                    shared_out_.pop_front();
+                }
+            } else {
+                out_.consume(n);
+                if (chunk) {
+                    chunk->before -= n;
+                }
+            }
+            if (r.n == 0 && output_empty()) {
                 break; // a layer pushed its own pending bytes, or had none
             }
             continue;
@@ -104,7 +124,7 @@ void Connection::flush()
     if (phase_ == Phase::Closing) {
         return;
     }
-    if (out_.empty() && !transport_->has_pending_output()) {
+    if (output_empty() && !transport_->has_pending_output()) {
         // Updates are written straight into out_: keeping a few MiB spares
         // reallocating for every large update, and bounds an idle viewer.
         out_.shrink_if_idle(4 * 1024 * 1024);
@@ -127,7 +147,7 @@ void Connection::update_watch()
     if (phase_ == Phase::Closing) {
         return;
     }
-    bool out = !out_.empty() || want_write_ || transport_->has_pending_output();
+    bool out = !output_empty() || want_write_ || transport_->has_pending_output();
     auto cond = static_cast<GIOCondition>(G_IO_IN | (out ? G_IO_OUT : 0));
     if (watch_ && cond == watch_cond_) {
         return;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "pixel-convert.hpp"
 #include "sasl-server.hpp"
 #include "security-handler.hpp"
+#include "share-pass.hpp"
 #include "socket-address.hpp"
 #include "source-handle.hpp"
 #include "transport.hpp"
@@ -84,6 +86,33 @@ public:
     void copy_rect(const Rect &src, const Rect &dst);
     void bell();
     void try_send_update();
+
+    // Shared encoding (share-pass.hpp).  The settings this client's pixels
+    // would be encoded with, when it could take part in a shared encode
+    // right now (a request, room in its output, nothing of its own queued
+    // such as CopyRects or a resize, the whole screen asked for, and its
+    // encoder able to take shared bytes); nothing otherwise.
+    std::optional<ShareKey> share_key();
+    const DirtyMap &dirty() const { return dirty_; }
+    // This client's part of a shared update: its pseudo-rectangles go out
+    // now, the update's rectangles are taken from its map (into `rects`
+    // for the one whose encode it is), and it waits for
+    // finish_shared_update() as for a job of its own.
+    void begin_shared_update(std::vector<Rect> *rects);
+    // The shared bytes of encoding `encoding` are appended; its own encoder
+    // then forgets its history (the peer's window holds the shared bytes).
+    void finish_shared_update(const std::shared_ptr<const io::ByteBuffer> &bytes, int32_t encoding);
+    const std::optional<PixelConverter> &converter() const { return converter_; }
+    std::weak_ptr<int> alive_token() const { return alive_; }
+    // Whether this client is encoding (its own job or a shared one) with
+    // these settings now.
+    bool encoding_with(const ShareKey &key) const;
+    // Parked: ready with damage while clients of the same settings were
+    // encoding, so it waits until none is instead of starting its own
+    // encode, and is grouped with them then (share-pass.hpp).  The next
+    // try_send_update() of a parked client encodes whatever happens.
+    bool parked() const { return parked_; }
+    bool encoding() const { return encoding_; }
     // A request is pending and the output is below the throttle: damage
     // pulled now would go out now.
     bool can_take_update() const
@@ -102,7 +131,8 @@ public:
 private:
     void flush();
     void update_watch();
-    size_t output_backlog() const { return out_.size(); }
+    size_t output_backlog() const { return out_.size() + shared_bytes_; }
+    bool output_empty() const { return out_.empty() && shared_out_.empty(); }
     size_t throttle_limit() const;
 
     // Handshake (connection-handshake.cpp)
@@ -143,6 +173,10 @@ private:
 
     // Updates (connection-update.cpp)
     void write_update();
+    // write_update's parts: pseudo-rectangles (and a colour map), then the
+    // damage as rectangles to encode (coarsened for tile encodings).
+    void write_pseudo();
+    void take_update_rects(std::vector<Rect> &rects);
     // Encoding off the loop (connection-encode.cpp).
     std::unique_ptr<Encoder> take_encoder(int32_t encoding);
     void start_encode();
@@ -172,6 +206,16 @@ private:
     // cost more than the rest of a small update together.
     std::vector<uint8_t> read_buf_;
     io::ByteBuffer out_;
+    // Shared updates queued behind out_'s bytes (zero-copy: every client
+    // of a shared encode holds the one buffer).  `before`: out_ bytes to
+    // write between the previous chunk (or the start) and this one.
+    struct SharedChunk {
+        std::shared_ptr<const io::ByteBuffer> bytes;
+        size_t before = 0;
+        size_t off = 0; // written so far
+    };
+    std::deque<SharedChunk> shared_out_;
+    size_t shared_bytes_ = 0; // unwritten bytes in shared_out_
     io::SourceHandle watch_;
     GIOCondition watch_cond_ = static_cast<GIOCondition>(0);
     io::SourceHandle handshake_timer_;
@@ -197,6 +241,9 @@ private:
     // connection still exists.
     std::shared_ptr<EncodeJob> job_;
     bool encoding_ = false;
+    bool parked_ = false;     // see parked()
+    // The own encoder encoded since it last joined a shared update.
+    bool own_encoder_used_ = false;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
     bool update_requested_ = false;
     bool force_update_ = false;

@@ -31,6 +31,7 @@ struct EncodeJob {
     std::vector<Rect> rects;
     std::vector<std::pair<Rect, Rect>> copies; // CopyRect src, dst
     io::ByteBuffer out;                        // complete update message(s)
+    work::WorkerPool *pool = nullptr;          // for a big update's chunks (enc/chunks.hpp)
 };
 
 // Updates below this many pixels are encoded on the loop thread, without

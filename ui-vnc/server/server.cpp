@@ -349,8 +349,14 @@ void Server::refresh()
         return;
     }
     pull_damage();
+    // Clients in step with each other first get one encode between them;
+    // the rest (and what is left) each their own.
+    share_.run();
     for (auto &c : conns_) {
-        c->try_send_update();
+        // A parked client waits for the job it parked behind.
+        if (!c->parked()) {
+            c->try_send_update();
+        }
     }
 }
 

@@ -19,6 +19,7 @@
 #include "qvnc-display.h"
 #include "security-vncauth.hpp"
 #include "server-framebuffer.hpp"
+#include "share-pass.hpp"
 #include "source-handle.hpp"
 #include "surface.hpp"
 #include "tls-creds.hpp"
@@ -105,6 +106,14 @@ public:
     // The display's encoder threads, started on first use.
     work::WorkerPool &workers();
     bool damage_pending() const { return guest_dirty_.any(); }
+    const SharePass &share_pass() const { return share_; }
+    // Encode jobs ended (of `finished`, whose bytes are queued; none when
+    // the client is gone): one share pass, then parked clients whose
+    // settings nobody encodes any more get their own update, then the
+    // finished ones theirs (share-pass.hpp).
+    void after_jobs(std::span<Connection *const> finished);
+    // Another client with c's settings is encoding now.
+    bool share_peer_busy(Connection &c) const;
     // A client waits with nothing left to send (qvnc_display_ops.update_wanted).
     void notify_update_wanted();
     // Brings the server copy up to date with the guest (ServerInit of a new
@@ -166,6 +175,9 @@ private:
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
     io::SourceHandle refresh_source_; // pending compare pass (idle)
+    // Encode once, send many (share-pass.hpp).  Its jobs' completions run
+    // through workers_, which ~Server stops first.
+    SharePass share_{*this};
     // Jobs own copies of what they read; ~Server joins the threads after
     // the connections are gone.
     std::unique_ptr<work::WorkerPool> workers_;

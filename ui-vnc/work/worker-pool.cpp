@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -60,6 +61,77 @@ void WorkerPool::submit(Fn work, Fn done)
     cv_.notify_one();
 }
 
+namespace {
+
+// One parallel_for call, shared with its helpers: a helper queued behind
+// other jobs may start after the call returned, then finds no index left
+// and touches nothing but this.
+struct ParallelRun {
+    size_t n = 0;
+    const WorkerPool::IndexFn *fn = nullptr; // valid while indices remain
+    std::atomic<size_t> next{0};
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t finished = 0; // (mu)
+
+    void drain(int slot)
+    {
+        size_t done = 0;
+        for (;;) {
+            const size_t i = next.fetch_add(1, std::memory_order_relaxed);
+            if (i >= n) {
+                break;
+            }
+            (*fn)(i, slot);
+            done++;
+        }
+        if (done > 0) {
+            std::lock_guard<std::mutex> lock(mu);
+            finished += done;
+            if (finished == n) {
+                cv.notify_all();
+            }
+        }
+    }
+};
+
+} // namespace
+
+void WorkerPool::parallel_for(size_t n, const IndexFn &fn)
+{
+    if (n == 0) {
+        return;
+    }
+    const size_t helpers = threads_.empty() ? 0 : std::min<size_t>(n - 1, static_cast<size_t>(nthreads_ - 1));
+    if (helpers == 0) {
+        for (size_t i = 0; i < n; i++) {
+            fn(i, 0);
+        }
+        return;
+    }
+    auto run = std::make_shared<ParallelRun>();
+    run->n = n;
+    run->fn = &fn;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        // Ahead of other jobs: this one is already running and holds its
+        // connection's update until all its chunks are done.
+        for (size_t h = helpers; h > 0; h--) {
+            const int slot = static_cast<int>(h);
+            queue_.push_front(Job{[run, slot] { run->drain(slot); }, nullptr});
+        }
+    }
+    if (helpers == 1) {
+        cv_.notify_one();
+    } else {
+        cv_.notify_all();
+    }
+    run->drain(0);
+    // Only indices some helper took and is still running are left.
+    std::unique_lock<std::mutex> lock(run->mu);
+    run->cv.wait(lock, [&] { return run->finished == n; });
+}
+
 void WorkerPool::run()
 {
     for (;;) {
@@ -75,6 +147,9 @@ void WorkerPool::run()
         }
         job.work();
         job.work = nullptr; // free what it captured here, not on the loop
+        if (!job.done) {
+            continue; // a parallel_for helper: the caller waits for it
+        }
         bool first;
         {
             std::lock_guard<std::mutex> lock(mu_);

@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -36,6 +37,17 @@ public:
 
     void submit(Fn work, Fn done);
 
+    // Runs fn(i, slot) for every i in [0, n) on the calling thread and on
+    // idle workers of this pool, and returns when every call has returned.
+    // `slot` (0 for the caller, < slots()) is never shared by two calls
+    // running at once, so fn can index per-thread scratch with it.  Meant
+    // for a job that splits its work (one big update's chunks): the caller
+    // takes whatever no worker took, so it never waits on a queued helper
+    // and cannot deadlock even when every worker is busy with other jobs.
+    using IndexFn = std::function<void(size_t i, int slot)>;
+    void parallel_for(size_t n, const IndexFn &fn);
+    int slots() const { return nthreads_; }
+
     // Workers for this machine: one per core, at most 4 (encoders are the
     // only users and one client has one job in flight at a time).
     static int default_threads();
@@ -43,7 +55,7 @@ public:
 private:
     struct Job {
         Fn work;
-        Fn done;
+        Fn done; // empty for parallel_for helpers
     };
     bool start();
     void run();

@@ -326,6 +326,45 @@ void test_coarsen(void **)
                  {Rect{0, 20, 16, 1}, Rect{32, 25, 16, 6}});
 }
 
+// Shared encoding groups clients by these (server/share-pass.hpp).
+void test_compare(void **)
+{
+    DirtyMap a(320, 200), b(320, 200);
+    assert_true(a.same_damage(b));
+    assert_true(a.subset_of(b));
+    assert_int_equal(a.count(), 0);
+    a.mark(Rect{20, 10, 40, 5}); // blocks 1..3, rows 10..14
+    assert_int_equal(a.count(), 15);
+    assert_false(a.same_damage(b));
+    assert_false(a.subset_of(b));
+    assert_true(b.subset_of(a)); // nothing is part of anything
+    b.mark(Rect{0, 0, 320, 100});
+    assert_true(a.subset_of(b));
+    assert_false(b.subset_of(a));
+    assert_int_equal(b.count(), 20 * 100);
+    // Equal blocks reached in different orders, and different row ranges
+    // whose extra rows are clean.
+    DirtyMap c(320, 200);
+    c.mark(Rect{300, 190, 16, 10});
+    std::vector<Rect> taken;
+    c.take_rects(Rect{0, 0, 320, 200}, taken);
+    c.mark(Rect{40, 12, 8, 3});
+    c.mark(Rect{16, 10, 48, 2});
+    c.mark(Rect{32, 13, 16, 2});
+    c.mark(Rect{16, 12, 16, 3});
+    c.mark(Rect{48, 12, 16, 3});
+    assert_true(a.same_damage(c));
+    assert_true(c.same_damage(a));
+    c.mark(Rect{0, 199, 1, 1});
+    assert_false(a.same_damage(c));
+    assert_true(a.subset_of(c));
+    // Other sizes never compare equal.
+    DirtyMap d(336, 200);
+    d.mark(Rect{20, 10, 40, 5});
+    assert_false(a.same_damage(d));
+    assert_false(a.subset_of(d));
+}
+
 } // namespace
 
 int main()
@@ -340,6 +379,7 @@ int main()
         cmocka_unit_test(test_random_against_model),
         cmocka_unit_test(test_row_bounds),
         cmocka_unit_test(test_coarsen),
+        cmocka_unit_test(test_compare),
     };
     return cmocka_run_group_tests_name("pixels/dirty-map", tests, nullptr, nullptr);
 }

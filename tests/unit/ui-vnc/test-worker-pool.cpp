@@ -117,6 +117,74 @@ void test_destroy_with_pending(void **)
     assert_false(g_main_context_iteration(loop.ctx, FALSE));
 }
 
+// parallel_for from a job: every index runs once, on the job's thread and
+// the other worker at the same time, each with its own slot.
+void test_parallel_for_spreads(void **)
+{
+    Loop loop;
+    work::WorkerPool pool(loop.ctx, 2);
+    constexpr size_t kN = 64;
+    std::vector<std::atomic<int>> hits(kN);
+    std::atomic<int> inside{0}, most_inside{0};
+    std::atomic<int> slot_busy[2] = {0, 0};
+    std::atomic<bool> slot_clash{false};
+    bool done = false;
+    pool.submit(
+        [&] {
+            pool.parallel_for(kN, [&](size_t i, int slot) {
+                assert_true(slot >= 0 && slot < pool.slots());
+                if (slot_busy[slot]++ != 0) slot_clash = true;
+                const int now = ++inside;
+                int seen = most_inside.load();
+                while (now > seen && !most_inside.compare_exchange_weak(seen, now)) {
+                }
+                if (i == 0) {
+                    // Whoever runs index 0 waits for the other thread to run
+                    // another index at the same time (10 s: a loaded machine).
+                    const gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                    while (most_inside.load() < 2 && g_get_monotonic_time() < until) std::this_thread::yield();
+                }
+                hits[i]++;
+                inside--;
+                slot_busy[slot]--;
+            });
+        },
+        [&] { done = true; });
+    loop.run_until([&] { return done; });
+    for (size_t i = 0; i < kN; i++) assert_int_equal(hits[i].load(), 1);
+    assert_false(slot_clash.load());
+    assert_int_equal(most_inside.load(), 2);
+}
+
+// Every worker busy with another job: the caller runs all the indices
+// itself instead of waiting for a helper that cannot start.
+void test_parallel_for_workers_busy(void **)
+{
+    Loop loop;
+    work::WorkerPool pool(loop.ctx, 2);
+    std::atomic<bool> release{false}, blocker_running{false};
+    int done = 0;
+    pool.submit(
+        [&] {
+            blocker_running = true;
+            while (!release.load()) std::this_thread::yield();
+        },
+        [&] { done++; });
+    while (!blocker_running.load()) std::this_thread::yield();
+    std::atomic<int> ran{0};
+    pool.submit(
+        [&] {
+            pool.parallel_for(10, [&](size_t, int slot) {
+                assert_int_equal(slot, 0);
+                ran++;
+            });
+            release = true; // the blocker only ends after parallel_for did
+        },
+        [&] { done++; });
+    loop.run_until([&] { return done == 2; });
+    assert_int_equal(ran.load(), 10);
+}
+
 } // namespace
 
 int main()
@@ -126,6 +194,8 @@ int main()
         cmocka_unit_test(test_two_contexts),
         cmocka_unit_test(test_loop_not_blocked),
         cmocka_unit_test(test_destroy_with_pending),
+        cmocka_unit_test(test_parallel_for_spreads),
+        cmocka_unit_test(test_parallel_for_workers_busy),
     };
     return cmocka_run_group_tests_name("ui-vnc/worker-pool", tests, nullptr, nullptr);
 }
