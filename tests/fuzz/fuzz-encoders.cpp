@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <sys/socket.h>
@@ -37,6 +38,7 @@
 #include "byte-buffer.hpp"
 #include "enc-util.hpp"
 #include "encoder.hpp"
+#include "fuzz-attrs.hpp"
 #include "pixel-convert.hpp"
 #include "pixel-format.hpp"
 #include "server-framebuffer.hpp"
@@ -79,7 +81,7 @@ void drain(int fd)
     }
 }
 
-uint32_t wire_value(const uint8_t *p, const PixelFormat &pf)
+__attribute__((no_sanitize("coverage"))) uint32_t wire_value(const uint8_t *p, const PixelFormat &pf)
 {
     uint32_t v = 0;
     const int n = pf.bpp / 8;
@@ -151,6 +153,69 @@ bool connect(Client &c, int w, int h, const PixelFormat &pf)
     if (!c.cl->MallocFrameBuffer(c.cl)) return false;
     memset(c.cl->frameBuffer, 0, static_cast<size_t>(w) * h * (pf.bpp / 8));
     return true;
+}
+
+// Paints rectangle r of the surface: kind % 3 is solid, a few colours, or
+// the input's bytes from pos on.  Harness code: not instrumented.
+FUZZ_UNINSTRUMENTED void paint(uint8_t *surface, int stride, int sbpp, const Rect &r, uint8_t kind, uint8_t seed,
+                               const uint8_t *data, size_t size, size_t pos)
+{
+    uint32_t palette[8];
+    for (int i = 0; i < 8; i++) palette[i] = (seed * 0x9e3779b1u) ^ (static_cast<uint32_t>(i) * 0x01234567u);
+    for (int y = r.y; y < r.bottom(); y++) {
+        for (int x = r.x; x < r.right(); x++) {
+            uint32_t v;
+            switch (kind % 3) {
+            case 0: v = palette[0]; break;                                        // solid
+            case 1: v = palette[(x / (1 + kind % 5) + y * (kind >> 4)) % (1 + (kind >> 2) % 8)]; break; // few colours
+            default: {                                                           // the input's bytes
+                const size_t i = pos + static_cast<size_t>((y - r.y) * r.w + (x - r.x)) * 3;
+                v = i + 2 < size ? (data[i] | data[i + 1] << 8 | data[i + 2] << 16) : palette[(x ^ y) & 7];
+            }
+            }
+            uint8_t *p = surface + static_cast<size_t>(y) * stride + static_cast<size_t>(x) * sbpp;
+            if (sbpp == 2) {
+                const uint16_t s16 = static_cast<uint16_t>(v);
+                memcpy(p, &s16, 2);
+            } else {
+                memcpy(p, &v, 4);
+            }
+        }
+    }
+}
+
+// Every pixel of the client framebuffer after the update of r: inside r
+// against the server framebuffer converted to the client format, outside r
+// against what the client had after the previous (verified) update, as the
+// server's pixels there did not change.  Equivalent to converting the whole
+// framebuffer each time, without running the library's (instrumented)
+// converter over pixels no update touched: that was 17% of the target's
+// time.  `seen` keeps the client framebuffer for the next step.
+FUZZ_UNINSTRUMENTED void verify(const ServerFramebuffer &fb, const PixelConverter &conv, const uint8_t *client_fb,
+                                const Rect &r, std::vector<uint8_t> &seen, uint32_t mask, int32_t encoding,
+                                const PixelFormat &pf)
+{
+    const int w = fb.width(), h = fb.height();
+    const int cbpp = pf.bpp / 8;
+    const size_t bytes = static_cast<size_t>(w) * h * cbpp;
+    if (seen.size() != bytes && (r.x != 0 || r.y != 0 || r.w != w || r.h != h)) {
+        fprintf(stderr, "fuzz harness: a partial update before a full one\n");
+        abort();
+    }
+    std::vector<uint8_t> row(static_cast<size_t>(r.w) * cbpp);
+    for (int y = 0; y < h; y++) {
+        const bool in_rows = y >= r.y && y < r.bottom();
+        if (in_rows) conv.convert(fb.row(y) + static_cast<size_t>(r.x) * fb.bytes_per_pixel(), r.w, row.data());
+        const size_t line = static_cast<size_t>(y) * w * cbpp;
+        for (int x = 0; x < w; x++) {
+            const bool inside = in_rows && x >= r.x && x < r.right();
+            const uint32_t g = wire_value(client_fb + line + x * cbpp, pf) & mask;
+            const uint32_t e = (inside ? wire_value(row.data() + (x - r.x) * cbpp, pf)
+                                       : wire_value(seen.data() + line + x * cbpp, pf)) & mask;
+            if (g != e) mismatch(inside ? "pixel" : "pixel outside the update", x, y, g, e, encoding, pf);
+        }
+    }
+    seen.assign(client_fb, client_fb + bytes);
 }
 
 } // namespace
@@ -238,6 +303,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // Fill the client's framebuffer with what the server believes it has
     // (zero) first: a first full update.
     size_t pos = 0;
+    // One converter for all steps (the formats never change here; making
+    // one builds three tables).  The server framebuffer is a new object at
+    // each step, so that an encoder keeping a pointer into an old one is an
+    // ASan finding.
+    std::optional<PixelConverter> conv;
+    std::vector<uint8_t> seen; // the client framebuffer after the last step
     for (int step = 0; step < 8; step++) {
         Rect r{0, 0, w, h};
         uint8_t kind = 0, seed = 0;
@@ -251,40 +322,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             kind = 2;
         }
-        // Paint the rectangle in the surface.
-        uint32_t palette[8];
-        for (int i = 0; i < 8; i++) palette[i] = (seed * 0x9e3779b1u) ^ (static_cast<uint32_t>(i) * 0x01234567u);
-        for (int y = r.y; y < r.bottom(); y++) {
-            for (int x = r.x; x < r.right(); x++) {
-                uint32_t v;
-                switch (kind % 3) {
-                case 0: v = palette[0]; break;                                        // solid
-                case 1: v = palette[(x / (1 + kind % 5) + y * (kind >> 4)) % (1 + (kind >> 2) % 8)]; break; // few colours
-                default: {                                                           // the input's bytes
-                    const size_t i = pos + static_cast<size_t>((y - r.y) * r.w + (x - r.x)) * 3;
-                    v = i + 2 < size ? (data[i] | data[i + 1] << 8 | data[i + 2] << 16) : palette[(x ^ y) & 7];
-                }
-                }
-                uint8_t *p = surface.data() + static_cast<size_t>(y) * stride + static_cast<size_t>(x) * sbpp;
-                if (sbpp == 2) {
-                    const uint16_t s16 = static_cast<uint16_t>(v);
-                    memcpy(p, &s16, 2);
-                } else {
-                    memcpy(p, &v, 4);
-                }
-            }
-        }
+        paint(surface.data(), stride, sbpp, r, kind, seed, data, size, pos);
         if (kind % 3 == 2 && step > 0) pos = std::min(size, pos + static_cast<size_t>(r.w) * r.h * 3);
 
         ServerFramebuffer fb;
         fb.reset(SurfaceView{w, h, stride, surface_format, surface.data()});
         if (fb.width() != w || fb.height() != h) return 0;
-        Result<PixelConverter> conv = PixelConverter::make(fb.format(), pf);
         if (!conv) {
-            fprintf(stderr, "==fuzz== no converter for a sanitized client format\n");
-            __builtin_trap();
+            Result<PixelConverter> made = PixelConverter::make(fb.format(), pf);
+            if (!made) {
+                fprintf(stderr, "==fuzz== no converter for a sanitized client format\n");
+                __builtin_trap();
+            }
+            conv = std::move(made.value());
         }
-        EncodeContext ctx{fb, pf, conv.value()};
+        EncodeContext ctx{fb, pf, *conv};
         ctx.compress_level = level;
         ctx.quality_level = -1;
         ctx.lossy = false;
@@ -304,18 +356,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
         }
         drain(c.sfd);
-        // Every pixel of the client framebuffer against the conversion.
-        const int cbpp = pf.bpp / 8;
-        std::vector<uint8_t> row(static_cast<size_t>(w) * cbpp);
-        for (int y = 0; y < h; y++) {
-            conv->convert(fb.row(y), w, row.data());
-            const uint8_t *got = reinterpret_cast<const uint8_t *>(c.cl->frameBuffer) + static_cast<size_t>(y) * w * cbpp;
-            for (int x = 0; x < w; x++) {
-                const uint32_t g = wire_value(got + x * cbpp, pf) & mask;
-                const uint32_t e = wire_value(row.data() + x * cbpp, pf) & mask;
-                if (g != e) mismatch("pixel", x, y, g, e, encoding, pf);
-            }
-        }
+        verify(fb, *conv, reinterpret_cast<const uint8_t *>(c.cl->frameBuffer), r, seen, mask, encoding, pf);
     }
     return 0;
 }

@@ -136,7 +136,15 @@ HandshakeResult process_handshake(std::string_view received)
         if (++count > kMaxHeaders) {
             return reject("400 Bad Request", "too many headers", true);
         }
-        headers[lower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
+        // RFC 7230 3.2.4: a server must refuse whitespace between a field
+        // name and its colon, and may refuse a folded line (leading
+        // whitespace).  Trimming them instead would take "Sec-WebSocket-Key :"
+        // as the key a proxy in front of us saw as another header.
+        std::string_view name = line.substr(0, colon);
+        if (name.empty() || trim(name).size() != name.size()) {
+            return reject("400 Bad Request", "malformed header name", true);
+        }
+        headers[lower(name)] = std::string(trim(line.substr(colon + 1)));
     }
     auto get = [&](const char *name) -> const std::string * {
         auto it = headers.find(name);

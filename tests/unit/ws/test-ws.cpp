@@ -193,6 +193,14 @@ void test_handshake_bad_requests(void **)
     expect_reject(conn, "400 Bad Request", true);
     // A header line without a colon.
     expect_reject(request("garbage-without-colon\r\n"), "400 Bad Request", true);
+    // Whitespace before the colon, a folded line, an empty name (RFC 7230
+    // 3.2.4; found by fuzz-websocket: the key was taken from "Key :").
+    std::string spaced = request();
+    spaced.replace(spaced.find("Sec-WebSocket-Key:"), 18, "Sec-WebSocket-Key :");
+    expect_reject(spaced, "400 Bad Request", true);
+    expect_reject(request("\tX-Folded: a\r\n"), "400 Bad Request", true);
+    expect_reject(request(" X-Folded: a\r\n"), "400 Bad Request", true);
+    expect_reject(request(": no name\r\n"), "400 Bad Request", true);
 }
 
 void test_handshake_header_count(void **)
