@@ -10,10 +10,6 @@
 namespace qvnc::vnc {
 
 namespace {
-// A client must reach the Normal phase within this time; it covers a person
-// typing a password at a viewer's prompt, and bounds idle half-open sockets.
-// A closing client gets this long to take its failure message.
-constexpr unsigned kCloseFlushMs = 2000;
 constexpr size_t kReadChunk = 64 * 1024;
 } // namespace
 
