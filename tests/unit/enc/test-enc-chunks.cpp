@@ -131,16 +131,7 @@ int main(int argc, char **argv)
     rfbEnableClientLogging = FALSE;
     g_encoding = atoi(argv[1]);
     g_lossy = argc > 2 && std::string(argv[2]) == "lossy";
-    // The libvncclient limits test-enc-vncclient.cpp describes.
-    auto skip_case = [](const PixelFormat &pf) {
-        const bool zrle = g_encoding == 16 || g_encoding == 17;
-        const enc::CPixelLayout cp = enc::cpixel_layout(pf);
-        if (zrle && pf.big_endian && cp.bytes == 3 && cp.offset == 1) return true;
-        if (g_encoding == 7 && pf.big_endian && enc::tpixel_is_rgb24(pf)) return true;
-        const bool std32 =
-            pf.bpp == 32 && pf.red_max == 255 && pf.green_shift == 8 && (pf.red_shift == 16 || pf.red_shift == 0);
-        return g_lossy && (pf.big_endian || (pf.bpp == 32 && !std32));
-    };
+    auto skip_case = [](const PixelFormat &pf) { return !libvncclient_decodes(pf, g_encoding, g_lossy); };
     for (const NamedFormat &f : client_formats()) {
         if (!skip_case(f.pf)) g_cases.push_back({std::string(f.name) + "/xrgb", f.pf, PIXMAN_x8r8g8b8});
     }

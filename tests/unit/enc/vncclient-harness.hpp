@@ -16,6 +16,7 @@
 
 #include "byte-buffer.hpp"
 #include "byte-writer.hpp"
+#include "enc-util.hpp"
 #include "pixel-format.hpp"
 
 namespace enctest {
@@ -133,6 +134,25 @@ inline bool deliver(Conn &c, const std::vector<uint8_t> &msg)
     wr.join();
     drain(c.sfd);
     return handled && wrote;
+}
+
+// Whether libvncclient 0.9.14 decodes `encoding` for pixel format pf
+// correctly.  Two of its bugs on little-endian hosts, for 32 bpp big-endian
+// formats: ZRLE's 3-byte CPIXEL holding the least significant bytes is
+// shifted the wrong way (HandleZRLE24Down), and Tight's R,G,B TPIXEL is not
+// swapped back.  And it turns JPEG output into pixels correctly only for
+// little-endian formats at 16 bpp or with 8-bit channels at 16/8/0 or
+// 0/8/16.  The encoder output for all of those is checked by the reference
+// decoders of test-enc-reference instead.
+inline bool libvncclient_decodes(const PixelFormat &pf, int encoding, bool lossy)
+{
+    const bool zrle = encoding == 16 || encoding == 17;
+    const qvnc::vnc::enc::CPixelLayout cp = qvnc::vnc::enc::cpixel_layout(pf);
+    if (zrle && pf.big_endian && cp.bytes == 3 && cp.offset == 1) return false;
+    if (encoding == 7 && pf.big_endian && qvnc::vnc::enc::tpixel_is_rgb24(pf)) return false;
+    const bool std32 =
+        pf.bpp == 32 && pf.red_max == 255 && pf.green_shift == 8 && (pf.red_shift == 16 || pf.red_shift == 0);
+    return !(lossy && (pf.big_endian || (pf.bpp == 32 && !std32)));
 }
 
 } // namespace enctest
