@@ -71,6 +71,16 @@ void Deflater::forget_history()
     }
 }
 
+void Deflater::start_over()
+{
+    if (active_) {
+        deflateEnd(&zs_);
+        active_ = false;
+    }
+    header_pending_ = true;
+    clear_output();
+}
+
 void Deflater::continue_after(std::span<const uint8_t> tail)
 {
     // Raw deflate accepts a dictionary right after a flush; with 32 KiB or

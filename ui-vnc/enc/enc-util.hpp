@@ -59,6 +59,9 @@ public:
     // Shared encoding (Encoder::forget_history): starts over with no
     // history and never writes the header (the peer had one already).
     void forget_history();
+    // Ends the stream: the next output begins a new one, header included
+    // (Tight's stream reset bits tell the peer to expect it).
+    void start_over();
     // Whether the 2-byte header is still to be written (stream not begun).
     bool header_pending() const { return header_pending_; }
 

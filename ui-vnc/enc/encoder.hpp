@@ -80,6 +80,7 @@ bool encoder_available(int32_t encoding);
 int32_t choose_encoding(const std::vector<int32_t> &client_list);
 
 // The 12-byte rectangle header.
+inline constexpr size_t kRectHeaderSize = 12;
 void write_rect_header(io::ByteBuffer &out, const Rect &r, int32_t encoding);
 
 } // namespace qvnc::vnc

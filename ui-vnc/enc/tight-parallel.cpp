@@ -88,6 +88,11 @@ size_t TightEncoder::encode_rects(std::span<const Rect> rects, const EncodeConte
         }
         coder.defer_ = nullptr;
     });
+    // The slots' coders know nothing of this encoder's pending stream
+    // resets: they go into the first rectangle's control byte (every
+    // piece starts with its rectangle header, then that byte), before any
+    // stream data; step 2 then starts each stream over from z_.
+    mark_resets(p.chunks[0].bytes, kRectHeaderSize);
 
     // 2. One task per stream and chunk, in wire order per stream.
     p.tasks.clear();

@@ -73,6 +73,27 @@ void TightEncoder::put_compact_length(io::ByteBuffer &out, size_t len)
     out.append({b, n});
 }
 
+void TightEncoder::forget_history()
+{
+    if (png_) {
+        return;
+    }
+    for (enc::Deflater &z : z_) {
+        // A new stream, header included: the client inflates it with a
+        // fresh zlib stream once the reset bit reached it.
+        z.start_over();
+    }
+    reset_pending_ = 0x0f;
+}
+
+void TightEncoder::mark_resets(io::ByteBuffer &out, size_t ctl_at)
+{
+    if (reset_pending_) {
+        out.patch_or_u8(ctl_at, reset_pending_);
+        reset_pending_ = 0;
+    }
+}
+
 int TightEncoder::jpeg_quality(int quality_level)
 {
     static constexpr int kQuality[10] = {15, 25, 35, 45, 55, 65, 75, 82, 90, 95};
@@ -120,6 +141,15 @@ template <class T> void TightEncoder::encode_piece(const Rect &r, const EncodeCo
     const int area = r.w * r.h;
     enc::convert_rect(r, ctx, px_);
     write_rect_header(out, r, encoding());
+    // Every sub-encoding below starts with its compression control byte
+    // here; the reset bits are ORed in once it is written, whichever
+    // branch wrote it.
+    struct Resets {
+        TightEncoder &enc;
+        io::ByteBuffer &out;
+        size_t at;
+        ~Resets() { enc.mark_resets(out, at); }
+    } resets{*this, out, out.size()};
 
     // Colour census, remembering each pixel's palette index.
     if (index_.size() < static_cast<size_t>(area)) {

@@ -34,9 +34,14 @@ public:
     // parallel, then each stream's data compressed in parallel by Deflaters
     // primed with the data before it (chunks.hpp); tight-parallel.cpp.
     size_t encode_rects(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out) override;
-    // Tight PNG has no zlib streams (PNG images are whole); Tight's four
-    // streams are not prepared for shared bytes yet.
-    bool accepts_shared() const override { return png_; }
+    // Shared encoding: Tight can reset a client's streams in the
+    // compression control byte (bits 0-3), so any client can take shared
+    // bytes, even its first update.  forget_history() starts all four
+    // streams over (a new zlib header each) and sets their reset bits in
+    // the control byte of the next rectangle written.  Tight PNG has no
+    // zlib streams at all.
+    bool accepts_shared() const override { return true; }
+    void forget_history() override;
 
     static constexpr int kMaxWidth = 2048;
     static constexpr int kMaxArea = 65536;
@@ -79,7 +84,12 @@ private:
     bool send_jpeg(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out);
     void send_data(int stream, const uint8_t *data, size_t n, int level, io::ByteBuffer &out);
 
+    // The control byte of the next rectangle written: Tight's reset bits
+    // start the client's streams over, after forget_history().
+    void mark_resets(io::ByteBuffer &out, size_t ctl_at);
+
     bool png_;
+    uint8_t reset_pending_ = 0; // streams whose reset bit is still to be sent
     Chunk *defer_ = nullptr; // set on a parallel slot's coder: send_data records
     std::unique_ptr<Parallel> par_;
     enc::Deflater z_[4];

@@ -78,6 +78,10 @@ public:
         buf_[off_ + pos + 1] = static_cast<uint8_t>(v);
     }
 
+    // Sets bits in the byte at `pos` bytes from the current start (a flag
+    // that is only known after the byte was written).
+    void patch_or_u8(size_t pos, uint8_t bits) { buf_[off_ + pos] |= bits; }
+
     // Keeps only the first n live bytes.
     void truncate(size_t n)
     {

@@ -75,6 +75,7 @@ std::unique_ptr<Encoder> Connection::take_encoder(int32_t encoding)
 void Connection::start_encode()
 {
     own_encoder_used_ = true;
+    own_updates_++;
     // A tiny update (a cursor's few blocks) costs less to encode than to
     // hand to a worker and back: snapshot copy, two thread wakeups and a
     // loop iteration before its bytes go out.  It is encoded right here

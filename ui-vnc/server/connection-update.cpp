@@ -321,6 +321,7 @@ void Connection::begin_shared_update(std::vector<Rect> *rects)
     // The same map gives the same rectangles: the others just drop theirs.
     take_update_rects(rects ? *rects : rects_);
     rects_.clear();
+    shared_updates_++;
     update_requested_ = cu_enabled_;
     force_update_ = false;
     encoding_ = true;

@@ -48,7 +48,12 @@ void Connection::close(const std::string &why)
     if (phase_ == Phase::Closing) {
         return;
     }
-    server_.log_client(QVNC_LOG_INFO, *this, "closing: " + why);
+    std::string counts;
+    if (own_updates_ + shared_updates_ > 0) {
+        counts = " (" + std::to_string(own_updates_ + shared_updates_) + " updates, " +
+                 std::to_string(shared_updates_) + " from shared encodes)";
+    }
+    server_.log_client(QVNC_LOG_INFO, *this, "closing: " + why + counts);
     phase_ = Phase::Closing;
     watch_.reset();
     handshake_timer_.reset();

@@ -244,6 +244,11 @@ private:
     bool parked_ = false;     // see parked()
     // The own encoder encoded since it last joined a shared update.
     bool own_encoder_used_ = false;
+    // Framebuffer updates encoded for this client alone, and those whose
+    // bytes came from a shared encode; logged when it closes (how well
+    // encode-once-send-many works shows there).
+    uint64_t own_updates_ = 0;
+    uint64_t shared_updates_ = 0;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
     bool update_requested_ = false;
     bool force_update_ = false;

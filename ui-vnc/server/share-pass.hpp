@@ -31,8 +31,11 @@
 // clients whose stream header already went out take part
 // (Encoder::accepts_shared), and a client's own encoder forgets its history
 // after shared bytes went into its stream, since its peer's window now
-// holds those.  A client's first update is therefore always its own, and a
-// single viewer's stream is exactly what it was without sharing.
+// holds those.  A client's first update is therefore its own, and a
+// single viewer's stream is exactly what it was without sharing.  Tight
+// can reset a client's streams in-band (control byte bits 0-3): its
+// forget_history() starts its streams over and sends those bits, so its
+// clients always accept shared bytes.
 #pragma once
 
 #include <cstdint>

@@ -7,7 +7,9 @@ moments the others share) and catches up.  A second pixel format makes a
 second group next to the first.  Once the guest stops, every viewer must
 show the guest's frame bit for bit, decoded by rfbview.py, whose zlib
 inflaters continue one stream per viewer, so shared bytes that referred to
-history a viewer lacks, or a stream header sent twice, fail here.
+history a viewer lacks, or a stream header sent twice, fail here.  Each
+viewer's update counts, logged by the server when it closes, show that
+shared encodes were made.
 """
 
 import os
@@ -17,8 +19,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from hardening_lib import Fail, check, start_host, host_command, stop_checked  # noqa: E402
-from qvnc_testlib import Runner, read_ppm, tmpdir  # noqa: E402
+from hardening_lib import Fail, check, debug_env, start_host, host_command, stop_checked  # noqa: E402
+from qvnc_testlib import Runner, err_mark, read_ppm, tmpdir, wait_err  # noqa: E402
 import rfbview  # noqa: E402
 
 runner = Runner('hardening share')
@@ -60,7 +62,8 @@ def wait_answers(v, n, host, start, timeout=30):
 def share(encoding, seed, frames, interval_ms, resize_every, size='320x240'):
     name = rfbview.ENC_NAMES[encoding]
     dump = os.path.join(WORK, 'guest-%s-%d.ppm' % (name, seed))
-    host, port = start_host('', size=size)
+    # QVNC_DEBUG: the info lines, among them each viewer's closing counts.
+    host, port = start_host('', size=size, env=debug_env())
     pf_a, pf_b = rfbview.FORMATS[0], rfbview.FORMATS[1]
     viewers = []
     try:
@@ -96,6 +99,20 @@ def share(encoding, seed, frames, interval_ms, resize_every, size='320x240'):
         if failures:
             raise Fail('after the guest stopped (%dx%d), not every viewer shows its frame:\n  %s'
                        % (w, h, '\n  '.join(failures)))
+        # Sharing must have happened, or this only tested viewers alone: the
+        # server logs each viewer's updates and how many were shared when
+        # it closes.
+        ports = [(v.label, v.sock.getsockname()[1]) for v in viewers]
+        mark = err_mark(host)
+        for v in viewers:
+            v.stop()
+        shared = 0
+        for label, lport in ports:
+            m = wait_err(host, r'client [^ ]*:%d: closing: .* \((\d+) updates, (\d+) from shared encodes\)$' % lport,
+                         mark, what='%s closing with its update counts' % label)
+            print('# %s: %s updates, %s from shared encodes' % (label, m.group(1), m.group(2)), flush=True)
+            shared += int(m.group(2))
+        check(shared > 0, '%s: no viewer was sent a shared encode' % name)
     finally:
         for v in viewers:
             v.stop()
@@ -108,7 +125,7 @@ def main():
     runner.case('Zlib viewers joining at different moments converge', share, rfbview.ENC_ZLIB, 6, 160, 10, 60)
     runner.case('Hextile viewers joining at different moments converge', share, rfbview.ENC_HEXTILE, 7, 160, 10, 0)
     runner.case('Raw viewers joining at different moments converge', share, rfbview.ENC_RAW, 8, 120, 10, 0)
-    # Tight does not share yet (Encoder::accepts_shared); it must not break.
+    # Tight resets the viewers' streams with its control byte's reset bits.
     runner.case('Tight viewers joining at different moments converge', share, rfbview.ENC_TIGHT, 9, 120, 10, 0)
     runner.finish()
 

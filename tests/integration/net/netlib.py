@@ -102,8 +102,10 @@ def run_expect_exit(argv, timeout=20, env=None):
 
 
 def closing_reason(proc, port, start, what, timeout=DEFAULT_TIMEOUT):
-    """The reason in the server's `client 127.0.0.1:PORT: closing: REASON` line."""
-    m = wait_err(proc, r'client [^ ]*:%d: closing: (.*)$' % port, start, timeout, what)
+    """The reason in the server's `client 127.0.0.1:PORT: closing: REASON` line
+    (without the update counts that follow it for a client that had updates)."""
+    m = wait_err(proc, r'client [^ ]*:%d: closing: (.*?)(?: \(\d+ updates, \d+ from shared encodes\))?$' % port,
+                 start, timeout, what)
     return m.group(1)
 
 

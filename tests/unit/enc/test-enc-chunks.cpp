@@ -3,7 +3,10 @@
 // one thread decode to, and to the source pixels: two clients, one fed by
 // an encoder with a pool, one by an encoder without.  Small updates between
 // the big ones go through the encoder's persistent streams, which must
-// carry on after the chunks' independent compressors.
+// carry on after the chunks' independent compressors.  Every third update
+// of the first client is a shared encode (server/share-pass.hpp): made by
+// another encoder instance after its forget_history(), after which the
+// client's own encoder forgets its history too, as the server does.
 //
 // Usage: test-enc-chunks ENCODING [lossy]   (ENCODING: an RFB number)
 #include <glib.h>
@@ -58,6 +61,8 @@ void run_case(void **state)
         assert_true(connect_client(*par, kW, kH, tc.pf));
         assert_true(connect_client(*seq, kW, kH, tc.pf));
         std::unique_ptr<Encoder> enc_par = make_encoder(g_encoding), enc_seq = make_encoder(g_encoding);
+        std::unique_ptr<Encoder> enc_shared = make_encoder(g_encoding);
+        int shared_steps = 0;
 
         Image im{kW, kH, std::vector<uint32_t>(static_cast<size_t>(kW) * kH, 0)};
         const std::vector<Step> steps = {
@@ -95,7 +100,17 @@ void run_case(void **state)
             }
 
             io::ByteBuffer bp, bs;
-            const size_t np = enc_par->encode_rects(st.rects, pctx, bp);
+            // As the server: only an encoder that accepts shared bytes now
+            // is given them (ZRLE and Zlib once their stream has begun).
+            const bool shared = k % 3 == 2 && enc_par->accepts_shared();
+            if (shared) {
+                enc_shared->forget_history();
+                shared_steps++;
+            }
+            const size_t np = (shared ? enc_shared : enc_par)->encode_rects(st.rects, pctx, bp);
+            if (shared) {
+                enc_par->forget_history();
+            }
             const size_t ns = enc_seq->encode_rects(st.rects, ctx, bs);
             assert_int_equal(np, ns);
             if (g_encoding == 0) {
@@ -112,9 +127,13 @@ void run_case(void **state)
             const std::vector<uint8_t> want = expected_pixels(fb, conv.value());
             const std::string diff = compare(par->cl->frameBuffer, want.data(), kW, kH, tc.pf, max_err, mean_err);
             if (!diff.empty()) {
-                fail_msg("%s: step %zu (%s): %s", tc.name.c_str(), k, content_name(st.content), diff.c_str());
+                fail_msg("%s: step %zu (%s%s): %s", tc.name.c_str(), k, content_name(st.content),
+                         shared ? ", shared encode" : "", diff.c_str());
             }
         }
+        // Every encoding this test runs can take shared bytes after its
+        // first update.
+        assert_int_equal(shared_steps, 3);
     }
     g_main_context_unref(gctx);
 }
