@@ -253,7 +253,7 @@ void TightEncoder::send_palette(const Rect &r, const EncodeContext &ctx, int nco
     }
     out.append({head, n});
 
-    const int level = std::max(1, enc::zlib_level(ctx.compress_level, kDefaultLevel));
+    const int level = std::max(1, enc::zlib_level(ctx.compress_level, kDefaultPaletteLevel));
     if (ncolours > 2) {
         send_data(stream, index_.data(), static_cast<size_t>(r.w) * r.h, level, out);
         return;
@@ -273,7 +273,7 @@ void TightEncoder::send_palette(const Rect &r, const EncodeContext &ctx, int nco
 
 template <class T> void TightEncoder::send_copy(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
 {
-    const int level = std::max(1, enc::zlib_level(ctx.compress_level, kDefaultLevel));
+    const int level = std::max(1, enc::zlib_level(ctx.compress_level, kDefaultCopyLevel));
     out.push_back(0x00); // stream 0, copy filter implied
     const size_t area = static_cast<size_t>(r.w) * r.h;
     if (!enc::tpixel_is_rgb24(ctx.pf)) {
