@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
@@ -38,9 +39,30 @@ IoResult SocketTransport::read(std::span<uint8_t> buf)
 
 IoResult SocketTransport::write(std::span<const uint8_t> buf)
 {
+    const std::span<const uint8_t> one[1] = {buf};
+    return write_vec(one);
+}
+
+IoResult SocketTransport::write_vec(std::span<const std::span<const uint8_t>> pieces)
+{
+    // More pieces than this go out in the next call (the caller loops).
+    constexpr size_t kMaxIov = 16;
+    iovec iov[kMaxIov];
+    msghdr msg{};
+    msg.msg_iov = iov;
+    for (const std::span<const uint8_t> &p : pieces) {
+        if (msg.msg_iovlen == kMaxIov) {
+            break;
+        }
+        if (!p.empty()) {
+            // sendmsg does not write through iov_base; the cast only
+            // meets its signature.
+            iov[msg.msg_iovlen++] = iovec{const_cast<uint8_t *>(p.data()), p.size()};
+        }
+    }
     for (;;) {
         // MSG_NOSIGNAL: a peer that went away must not kill the host process.
-        ssize_t n = ::send(fd_.get(), buf.data(), buf.size(), MSG_NOSIGNAL);
+        ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
         if (n >= 0) {
             return {IoStatus::Ok, static_cast<size_t>(n), {}};
         }

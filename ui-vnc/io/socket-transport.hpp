@@ -11,6 +11,7 @@ public:
     explicit SocketTransport(UniqueFd fd);
     IoResult read(std::span<uint8_t> buf) override;
     IoResult write(std::span<const uint8_t> buf) override;
+    IoResult write_vec(std::span<const std::span<const uint8_t>> pieces) override;
     int fd() const override { return fd_.get(); }
     void shutdown() override;
 

@@ -24,6 +24,14 @@ public:
     virtual ~Transport() = default;
     virtual IoResult read(std::span<uint8_t> buf) = 0;
     virtual IoResult write(std::span<const uint8_t> buf) = 0;
+    // Writes the pieces in order, as much as the layer takes, in one call
+    // where the layer can gather (the plain socket: one sendmsg instead of
+    // a write per piece).  Layers that cannot write only the first piece;
+    // either way r.n counts bytes from the start of the first.
+    virtual IoResult write_vec(std::span<const std::span<const uint8_t>> pieces)
+    {
+        return write(pieces.empty() ? std::span<const uint8_t>() : pieces.front());
+    }
     // The socket to watch for readiness.
     virtual int fd() const = 0;
     // Bytes already decrypted/buffered inside the layer: the caller must read

@@ -85,32 +85,55 @@ void Connection::queue(std::span<const uint8_t> bytes)
     flush();
 }
 
+void Connection::consume_output(size_t n)
+{
+    while (n > 0 && !output_empty()) {
+        SharedChunk *chunk = shared_out_.empty() ? nullptr : &shared_out_.front();
+        if (chunk && chunk->before == 0) {
+            const size_t k = std::min(n, chunk->bytes->size() - chunk->off);
+            chunk->off += k;
+            shared_bytes_ -= k;
+            n -= k;
+            if (chunk->off == chunk->bytes->size()) {
+                shared_out_.pop_front();
+            }
+            continue;
+        }
+        const size_t k = std::min(n, chunk ? chunk->before : out_.size());
+        out_.consume(k);
+        n -= k;
+        if (chunk) {
+            chunk->before -= k;
+        }
+    }
+}
+
 void Connection::flush()
 {
     while (phase_ != Phase::Closing && (!output_empty() || transport_->has_pending_output())) {
         // The queue in order: out_'s bytes up to the first shared chunk,
         // that chunk (written from the one copy all its clients share),
-        // and so on.
-        SharedChunk *chunk = shared_out_.empty() ? nullptr : &shared_out_.front();
-        const bool from_chunk = chunk && chunk->before == 0;
-        std::span<const uint8_t> next = from_chunk ? chunk->bytes->data().subspan(chunk->off)
-                                        : chunk    ? out_.data().first(chunk->before)
-                                                   : out_.data();
-        io::IoResult r = transport_->write(next);
-        if (r.status == io::IoStatus::Ok) {
-            const size_t n = std::min(r.n, next.size());
-            if (from_chunk) {
-                chunk->off += n;
-                shared_bytes_ -= n;
-                if (chunk->off == chunk->bytes->size()) {
-                    shared_out_.pop_front();
-                }
-            } else {
-                out_.consume(n);
-                if (chunk) {
-                    chunk->before -= n;
-                }
+        // and so on; gathered into one write where the transport can.
+        std::span<const uint8_t> pieces[kFlushPieces];
+        size_t npieces = 0;
+        const std::span<const uint8_t> own = out_.data();
+        size_t at = 0; // in own
+        for (const SharedChunk &c : shared_out_) {
+            if (npieces + 2 > kFlushPieces) {
+                break;
             }
+            if (c.before > 0) {
+                pieces[npieces++] = own.subspan(at, c.before);
+                at += c.before;
+            }
+            pieces[npieces++] = c.bytes->data().subspan(c.off);
+        }
+        if (npieces < kFlushPieces && at < own.size()) {
+            pieces[npieces++] = own.subspan(at);
+        }
+        io::IoResult r = transport_->write_vec(std::span(pieces, npieces));
+        if (r.status == io::IoStatus::Ok) {
+            consume_output(r.n);
             if (r.n == 0 && output_empty()) {
                 break; // a layer pushed its own pending bytes, or had none
             }

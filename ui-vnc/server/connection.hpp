@@ -215,6 +215,11 @@ private:
         size_t off = 0; // written so far
     };
     std::deque<SharedChunk> shared_out_;
+    // Pieces one flush() write gathers at most (each shared chunk and the
+    // own bytes before it are two).
+    static constexpr size_t kFlushPieces = 16;
+    // Drops n written bytes from the front of the queue (out_ and chunks).
+    void consume_output(size_t n);
     size_t shared_bytes_ = 0; // unwritten bytes in shared_out_
     io::SourceHandle watch_;
     GIOCondition watch_cond_ = static_cast<GIOCondition>(0);
