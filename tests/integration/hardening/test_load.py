@@ -201,8 +201,16 @@ def reclaimed(n, timeout_s):
         gone = wait_all_gone(emu, start, timeout_s + 30, 'the handshake timeout')
         took = time.monotonic() - t0
         check(gone >= n, 'only %d of %d stalled clients were accepted' % (gone, n))
+        # The DISCONNECTED lines come on stdout, the log on stderr, each
+        # pipe read by its own thread: wait for the log to catch up.
+        deadline = time.monotonic() + 10
         with emu.cond:
-            timed_out = sum(1 for l in emu.err[err0:] if 'handshake timed out' in l)
+            while True:
+                timed_out = sum(1 for l in emu.err[err0:] if 'handshake timed out' in l)
+                left = deadline - time.monotonic()
+                if timed_out >= n or left <= 0:
+                    break
+                emu.cond.wait(left)   # woken by each line read
         check(timed_out >= n, 'the log gives "handshake timed out" for %d of %d stalled clients'
               % (timed_out, n))
         check(took >= timeout_s * 0.9, 'the stalled clients were dropped after %.1fs, before the %ds timeout'
