@@ -20,6 +20,7 @@
 #include "pixel-format.hpp"
 #include "rect.hpp"
 #include "server-framebuffer.hpp"
+#include "tile-freq.hpp"
 
 namespace qvnc::work {
 class WorkerPool;
@@ -37,6 +38,9 @@ struct EncodeContext {
     // Threads for one big update's chunks (encode_rects); null: encode on
     // the calling thread only.  Only set for jobs running on a worker.
     work::WorkerPool *pool = nullptr;
+    // Adaptive lossy encoding (lossy on, non-adaptive off): how often each
+    // tile changed lately; null: lossy choices by content alone.
+    const TileFreq *freq = nullptr;
 };
 
 class Encoder {
@@ -63,6 +67,10 @@ public:
     // before each shared encode, and on a client's own instance after
     // shared bytes went into its stream (its peer's window holds those).
     virtual void forget_history() {}
+    // Appends the rectangles (or parts) sent lossy since the last call and
+    // forgets them: the connection sends them again losslessly once they
+    // stop changing (server/update-stats.hpp).
+    virtual void take_lossy(std::vector<Rect> &) {}
     // The most rectangles encode(r) may write, so an update can be split
     // before its u16 count would overflow (never after: output already
     // made has moved the zlib streams on).

@@ -93,6 +93,9 @@ size_t TightEncoder::encode_rects(std::span<const Rect> rects, const EncodeConte
     // piece starts with its rectangle header, then that byte), before any
     // stream data; step 2 then starts each stream over from z_.
     mark_resets(p.chunks[0].bytes, kRectHeaderSize);
+    for (const std::unique_ptr<Slot> &slot : p.slots) {
+        slot->coder.take_lossy(lossy_);
+    }
 
     // 2. One task per stream and chunk, in wire order per stream.
     p.tasks.clear();

@@ -42,6 +42,7 @@ public:
     // zlib streams at all.
     bool accepts_shared() const override { return true; }
     void forget_history() override;
+    void take_lossy(std::vector<Rect> &out) override;
 
     static constexpr int kMaxWidth = 2048;
     static constexpr int kMaxArea = 65536;
@@ -58,6 +59,11 @@ public:
 
     // JPEG quality (1..100) for a Tight quality level 0..9.
     static int jpeg_quality(int quality_level);
+    // Adaptive mode (ctx.freq): whether a piece that changes `hz` times a
+    // second may be sent as JPEG, and whether it must be (even with few
+    // colours).  Tiles that stand still (0) are always lossless.
+    static bool jpeg_allowed(int quality_level, double hz);
+    static bool jpeg_forced(int quality_level, double hz);
 
 
 private:
@@ -109,6 +115,7 @@ private:
     std::vector<int> grad_rows_;      // gradient filter: component rows
     std::vector<uint8_t> grad_bytes_; // gradient filter, 8-bit channels
     std::unique_ptr<enc::JpegCompressor> jpeg_;
+    std::vector<Rect> lossy_; // pieces sent as JPEG since take_lossy()
 };
 
 } // namespace qvnc::vnc

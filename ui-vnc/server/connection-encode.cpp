@@ -53,8 +53,18 @@ void encode_update(Encoder &encoder, const EncodeContext &ectx, std::span<const 
 void encode_update(EncodeJob &job)
 {
     const EncodeContext ectx{job.snapshot,      job.pf,    *job.conv, job.compress_level,
-                             job.quality_level, job.lossy, job.pool};
+                             job.quality_level, job.lossy, job.pool, job.adaptive ? &job.freq : nullptr};
     encode_update(*job.encoder, ectx, job.copies, job.rects, job.out);
+    job.lossy_rects.clear();
+    job.encoder->take_lossy(job.lossy_rects);
+}
+
+void set_adaptive(EncodeJob &job, const TileFreq *freq)
+{
+    job.adaptive = freq != nullptr;
+    if (freq) {
+        job.freq = *freq; // a few hundred floats; vectors keep their capacity
+    }
 }
 
 std::unique_ptr<Encoder> Connection::take_encoder(int32_t encoding)
@@ -90,10 +100,13 @@ void Connection::start_encode()
             slot = take_encoder(caps_.encoding);
         }
         const EncodeContext ectx{server_.framebuffer(), caps_.pf, *converter_, caps_.compress_level,
-                                 caps_.quality_level, server_.config().lossy};
+                                 caps_.quality_level, server_.config().lossy, nullptr, server_.tile_freq()};
         encode_update(*slot, ectx, copies_, rects_, out_);
         rects_.clear();
         copies_.clear();
+        lossy_rects_.clear();
+        slot->take_lossy(lossy_rects_);
+        mark_lossy(lossy_rects_);
         return;
     }
     if (!job_) {
@@ -110,6 +123,7 @@ void Connection::start_encode()
     j.quality_level = caps_.quality_level;
     j.lossy = server_.config().lossy;
     j.pool = &server_.workers();
+    set_adaptive(j, server_.tile_freq());
     // Swaps keep both vectors' capacity for the next update.
     j.rects.swap(rects_);
     j.copies.clear();
@@ -143,6 +157,7 @@ void Connection::finish_encode()
     }
     out_.append(j.out.data());
     j.out.clear();
+    mark_lossy(j.lossy_rects);
     queue({}); // the backlog cap and the write
     // What accumulated meanwhile (damage, pseudo-rectangles, a request):
     // shared with clients in step with this one where possible.

@@ -60,8 +60,43 @@ void Connection::add_damage(const DirtyMap &changed)
     dirty_.merge(changed);
 }
 
+void Connection::mark_lossy(std::span<const Rect> rects)
+{
+    const TileFreq *f = server_.tile_freq();
+    if (!f || rects.empty()) {
+        return;
+    }
+    lossy_tiles_.resize(static_cast<size_t>(f->cols) * f->rows);
+    for (const Rect &r : rects) {
+        if (r.empty()) {
+            continue;
+        }
+        const int x1 = std::min((r.right() - 1) / TileFreq::kTile, f->cols - 1);
+        const int y1 = std::min((r.bottom() - 1) / TileFreq::kTile, f->rows - 1);
+        for (int y = std::max(0, r.y / TileFreq::kTile); y <= y1; y++) {
+            for (int x = std::max(0, r.x / TileFreq::kTile); x <= x1; x++) {
+                lossy_tiles_[static_cast<size_t>(y) * f->cols + x] = 1;
+            }
+        }
+    }
+}
+
+bool Connection::refresh_lossy(std::span<const int> idle_tiles, const UpdateStats &stats)
+{
+    bool any = false;
+    for (int i : idle_tiles) {
+        if (static_cast<size_t>(i) < lossy_tiles_.size() && lossy_tiles_[static_cast<size_t>(i)]) {
+            lossy_tiles_[static_cast<size_t>(i)] = 0;
+            dirty_.mark(stats.tile_rect(i));
+            any = true;
+        }
+    }
+    return any;
+}
+
 void Connection::surface_changed()
 {
+    lossy_tiles_.clear(); // everything is sent again anyway
     dirty_ = DirtyMap(server_.width(), server_.height());
     dirty_.mark_all();
     copies_.clear();

@@ -34,6 +34,7 @@ namespace qvnc::vnc {
 
 class Server;
 struct EncodeJob;
+class UpdateStats;
 
 class Connection {
 public:
@@ -76,6 +77,11 @@ public:
     // Server -> connection notifications.
     void add_damage(const DirtyMap &changed);
     void surface_changed();     // size or format: resend everything
+    // Adaptive lossy encoding (update-stats.hpp): rectangles just sent as
+    // JPEG, and tiles of `stats` that stopped changing; the tiles this
+    // client saw lossy become dirty again.  True when any did.
+    void mark_lossy(std::span<const Rect> rects);
+    bool refresh_lossy(std::span<const int> idle_tiles, const UpdateStats &stats);
     void cursor_changed();
     void pointer_mode_changed();
     void name_changed();
@@ -239,6 +245,10 @@ private:
     // Encoders keep their state (zlib streams) for the connection's life,
     // also when the client switches away and back.
     std::map<int32_t, std::unique_ptr<Encoder>> encoders_;
+    // Tiles (TileFreq's grid) last sent lossy, and scratch for the
+    // encoder's report of them.
+    std::vector<uint8_t> lossy_tiles_;
+    std::vector<Rect> lossy_rects_;
     DirtyMap dirty_;
     std::vector<Rect> rects_; // scratch for write_update, kept for its capacity
     // The encode job: kept across updates for its buffers; a worker owns

@@ -16,6 +16,7 @@
 #include "pixel-format.hpp"
 #include "rect.hpp"
 #include "server-framebuffer.hpp"
+#include "tile-freq.hpp"
 
 namespace qvnc::vnc {
 
@@ -32,6 +33,9 @@ struct EncodeJob {
     std::vector<std::pair<Rect, Rect>> copies; // CopyRect src, dst
     io::ByteBuffer out;                        // complete update message(s)
     work::WorkerPool *pool = nullptr;          // for a big update's chunks (enc/chunks.hpp)
+    bool adaptive = false;                     // use freq (a copy: the live one is the loop's)
+    TileFreq freq;
+    std::vector<Rect> lossy_rects;             // out: rects sent lossy (Encoder::take_lossy)
 };
 
 // Updates below this many pixels are encoded on the loop thread, without
@@ -45,7 +49,10 @@ inline constexpr size_t kInlineEncodePixels = 4096;
 void encode_update(Encoder &encoder, const EncodeContext &ectx, std::span<const std::pair<Rect, Rect>> copies,
                    std::span<const Rect> rects, io::ByteBuffer &out);
 // The same for a job: job.copies and job.rects into job.out, from its
-// snapshot.  Thread-safe as long as nobody else touches the job.
+// snapshot, and what went lossy into job.lossy_rects.  Thread-safe as long as
+// nobody else touches the job.
 void encode_update(EncodeJob &job);
+// Gives the job a copy of the tile frequencies (null: not adaptive).
+void set_adaptive(EncodeJob &job, const TileFreq *freq);
 
 } // namespace qvnc::vnc

@@ -378,6 +378,7 @@ void Server::pull_damage()
     if (!changed_.any()) {
         return;
     }
+    record_changes();
     for (auto &c : conns_) {
         c->add_damage(changed_);
     }

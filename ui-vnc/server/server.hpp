@@ -20,6 +20,7 @@
 #include "security-vncauth.hpp"
 #include "server-framebuffer.hpp"
 #include "share-pass.hpp"
+#include "update-stats.hpp"
 #include "source-handle.hpp"
 #include "surface.hpp"
 #include "tls-creds.hpp"
@@ -106,6 +107,10 @@ public:
     // The display's encoder threads, started on first use.
     work::WorkerPool &workers();
     bool damage_pending() const { return guest_dirty_.any(); }
+    // Adaptive lossy encoding (update-stats.hpp): the tiles' update
+    // frequencies for encoders, or null when lossy is off or non-adaptive.
+    const TileFreq *tile_freq() const;
+    const UpdateStats &update_stats() const { return stats_; }
     const SharePass &share_pass() const { return share_; }
     // Encode jobs ended (of `finished`, whose bytes are queued; none when
     // the client is gone): one share pass, then parked clients whose
@@ -138,6 +143,10 @@ private:
                            std::optional<io::AddressInfo> listener, bool websocket);
     void enforce_connection_limit();
     void schedule_refresh();
+    // Adaptive mode (server-adaptive.cpp): the changes of a compare pass
+    // into the statistics, and the timer that finds idle tiles.
+    void record_changes();
+    void expire_stats();
     void refresh();
     void reap();
     // ConsoleListener (server-console.cpp)
@@ -175,6 +184,9 @@ private:
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
     io::SourceHandle refresh_source_; // pending compare pass (idle)
+    UpdateStats stats_;
+    io::SourceHandle stats_timer_; // only while stats_.active()
+    std::vector<int> idle_tiles_;
     // Encode once, send many (share-pass.hpp).  Its jobs' completions run
     // through workers_, which ~Server stops first.
     SharePass share_{*this};

@@ -131,14 +131,17 @@ void SharePass::start(const Group &g)
     if (pixels <= kInlineEncodePixels) {
         // As for one client (connection-encode.cpp): a cursor's few blocks
         // cost less to encode here than to hand to a worker.
-        const EncodeContext ectx{server_.framebuffer(), e.pf, *e.conv, e.compress_level, e.quality_level,
-                                 e.lossy};
+        const EncodeContext ectx{server_.framebuffer(), e.pf,    *e.conv, e.compress_level, e.quality_level,
+                                 e.lossy,               nullptr, server_.tile_freq()};
         encode_update(*e.encoder, ectx, e.copies, e.rects, e.out);
+        e.lossy_rects.clear();
+        e.encoder->take_lossy(e.lossy_rects);
         finish(job, true);
         return;
     }
     e.snapshot.copy_rects_from(server_.framebuffer(), e.rects);
     e.pool = &server_.workers();
+    set_adaptive(e, server_.tile_freq());
     server_.workers().submit([job] { encode_update(job->enc); },
                              // The pool belongs to the server, which owns
                              // this pass: `this` outlives every delivery.
@@ -163,6 +166,7 @@ void SharePass::finish(const std::shared_ptr<Job> &job, bool inline_encoded)
     for (const Member &m : j.members) {
         if (!m.alive.expired()) {
             m.conn->finish_shared_update(bytes, j.key.encoding);
+            m.conn->mark_lossy(j.enc.lossy_rects);
             sends_++;
         }
     }

@@ -91,9 +91,16 @@ class Viewer(RfbClient):
     switches pixel formats every `switch_every` answers (cycling `formats`).
     `state` and `cond` let the test wait for the framebuffer to match."""
 
-    def __init__(self, port, encoding, formats, switch_every=0, label=None, copyrect=True, timeout=20):
+    def __init__(self, port, encoding, formats, switch_every=0, label=None, copyrect=True, timeout=20,
+                 quality=None):
         super().__init__(port, label=label or 'viewer-%s' % ENC_NAMES.get(encoding, encoding), timeout=timeout)
         self.encoding = encoding
+        # A Tight quality level (0..9) invites JPEG: its rectangles are
+        # counted, not decoded (the framebuffer keeps what it had there), so
+        # a viewer only matches the guest once they were sent again
+        # losslessly.
+        self.quality = quality
+        self.jpeg_rects = 0
         self.formats = list(formats)
         self.switch_every = switch_every
         self.copyrect = copyrect
@@ -116,6 +123,8 @@ class Viewer(RfbClient):
         self.handshake()
         self.fb = Framebuffer(self.width, self.height, self.pf)
         encs = [self.encoding] + ([ENC_COPYRECT] if self.copyrect else []) + [ENC_DESKTOP_SIZE, ENC_LAST_RECT]
+        if self.quality is not None:
+            encs.append(-32 + self.quality)
         self.set_encodings(encs)
         self._set_format(0)
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -358,6 +367,16 @@ class Viewer(RfbClient):
             return v.to_bytes(4, 'big' if pf.big_endian else 'little')
         return bytes(b)
 
+    def _compact_length(self):
+        """Tight's length: 7 bits a byte, low first; the third byte has 8."""
+        n = 0
+        for shift in (0, 7):
+            b = self.u8('tight compact length')
+            n |= (b & 0x7f) << shift
+            if not b & 0x80:
+                return n
+        return n | self.u8('tight compact length') << 14
+
     def _tight(self, x, y, w, h):
         fb = self.fb
         pf = fb.pf
@@ -370,6 +389,10 @@ class Viewer(RfbClient):
         kind = ctl >> 4
         if kind == 8:
             fb.fill(x, y, w, h, self._tpixel(self.recv_exact(tps, 'tight fill')))
+            return
+        if kind == 9 and self.quality is not None:
+            self.recv_exact(self._compact_length(), 'tight JPEG data')
+            self.jpeg_rects += 1
             return
         if kind > 8:
             raise Fail('%s: tight compression %d (JPEG/PNG) in a lossless session' % (self.label, kind))
@@ -388,12 +411,7 @@ class Viewer(RfbClient):
         if size < 12:
             data = self.recv_exact(size, 'tight raw data')
         else:
-            n = 0
-            for shift in (0, 7, 14):
-                b = self.u8('tight compact length')
-                n |= (b & 0x7f) << shift
-                if not b & 0x80:
-                    break
+            n = self._compact_length()
             if self.tight_streams[stream] is None:
                 self.tight_streams[stream] = zlib.decompressobj()
             data = self.tight_streams[stream].decompress(self.recv_exact(n, 'tight zlib data'))

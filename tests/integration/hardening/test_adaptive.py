@@ -1,0 +1,91 @@
+"""Adaptive lossy encoding (-vnc ...,lossy=on as QEMU, update-stats.hpp):
+with a Tight viewer that sent a quality level,
+  - a picture that stands still is sent losslessly, even photo-like: the
+    first frame of the host's gradient surface has no JPEG and matches the
+    guest bit for bit, where non-adaptive=on sends it as JPEG;
+  - areas that keep changing go as JPEG, and once the guest stops, the
+    tiles sent lossy are sent again losslessly: the viewer, which skips
+    JPEG rectangles (rfbview counts them), then matches the guest bit for
+    bit.  With non-adaptive=on nothing is refreshed, so that is the
+    adaptive mode at work.
+"""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from hardening_lib import Fail, check, start_host, host_command, stop_checked  # noqa: E402
+from qvnc_testlib import Runner, read_ppm, tmpdir  # noqa: E402
+import rfbview  # noqa: E402
+
+runner = Runner('enc adaptive')
+WORK = tmpdir('qvnc-adaptive-')
+QUALITY = 6
+PF = rfbview.FORMATS[0]
+
+
+def viewer(port, label):
+    return rfbview.Viewer(port, rfbview.ENC_TIGHT, [PF], label=label, copyrect=False, quality=QUALITY).start()
+
+
+def first_frame(suffix, want_jpeg):
+    host, port = start_host(suffix, size='320x240')
+    try:
+        dump = os.path.join(WORK, 'still%s.ppm' % suffix.replace(',', '_').replace('=', '-'))
+        check(host_command(host, 'dump ' + dump) == 'OK', 'dump failed')
+        w, h, rgb = read_ppm(dump)
+        v = viewer(port, 'viewer (%s)' % suffix)
+        try:
+            with v.cond:
+                while v.answers < 1:   # woken by each decoded update
+                    if v.error:
+                        raise v.error
+                    v.cond.wait(10)
+            print('# %s: first frame: %d JPEG rectangles' % (suffix, v.jpeg_rects), flush=True)
+            if want_jpeg:
+                check(v.jpeg_rects > 0, '%s: the photo-like first frame was not sent as JPEG' % suffix)
+            else:
+                check(v.jpeg_rects == 0, '%s: a picture that stands still was sent as JPEG (%d rectangles)'
+                      % (suffix, v.jpeg_rects))
+                diff = v.wait_match(w, h, rgb, 10)
+                check(diff is None, '%s: first frame differs from the guest: %s' % (suffix, diff))
+        finally:
+            v.stop()
+    finally:
+        stop_checked(host, 'hardening-host')
+
+
+def moving_then_still():
+    host, port = start_host(',lossy=on', size='320x240')
+    try:
+        v = viewer(port, 'viewer')
+        try:
+            start = host.mark()
+            # 10 ms frames: the tiles they touch change far more often than
+            # quality 6's 10 per second, where Tight must use JPEG.
+            check(host_command(host, 'animate 300 11 10 0 0') == 'OK', 'animate refused')
+            host.wait_line(r'^STOPPED frames=300$', 60, start, what='the animation to end')
+            dump = os.path.join(WORK, 'moved.ppm')
+            check(host_command(host, 'dump ' + dump) == 'OK', 'dump failed')
+            w, h, rgb = read_ppm(dump)
+            jpeg_while_moving = v.jpeg_rects
+            print('# %d JPEG rectangles while the guest moved' % jpeg_while_moving, flush=True)
+            check(jpeg_while_moving > 0, 'fast-changing tiles were never sent as JPEG')
+            # The refresh comes 2 s after a tile's last change, from a 0.5 s
+            # timer: well within 10 s.
+            diff = v.wait_match(w, h, rgb, 10)
+            check(diff is None, 'the tiles sent as JPEG were not sent again losslessly: %s' % diff)
+            print('# after the lossless refresh: %d answers, %d JPEG rectangles in all'
+                  % (v.answers, v.jpeg_rects), flush=True)
+        finally:
+            v.stop()
+    finally:
+        stop_checked(host, 'hardening-host')
+
+
+runner.case('adaptive: a still photo-like frame is lossless', first_frame, ',lossy=on', False)
+runner.case('non-adaptive: the same frame goes as JPEG', first_frame, ',lossy=on,non-adaptive=on', True)
+runner.case('adaptive: moving tiles as JPEG, then a lossless refresh', moving_then_still)
+runner.finish()

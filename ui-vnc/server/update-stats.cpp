@@ -1,0 +1,82 @@
+#include "update-stats.hpp"
+
+#include <algorithm>
+#include <bit>
+
+namespace qvnc::vnc {
+
+void UpdateStats::resize(int width, int height)
+{
+    width_ = width;
+    height_ = height;
+    freq_.cols = (width + TileFreq::kTile - 1) / TileFreq::kTile;
+    freq_.rows = (height + TileFreq::kTile - 1) / TileFreq::kTile;
+    const size_t n = static_cast<size_t>(freq_.cols) * freq_.rows;
+    freq_.hz.assign(n, 0.0f);
+    tiles_.assign(n, Tile{});
+    seen_.assign(n, 0);
+    active_ = 0;
+}
+
+Rect UpdateStats::tile_rect(int i) const
+{
+    const int x = (i % freq_.cols) * TileFreq::kTile, y = (i / freq_.cols) * TileFreq::kTile;
+    return Rect{x, y, std::min(TileFreq::kTile, width_ - x), std::min(TileFreq::kTile, height_ - y)};
+}
+
+void UpdateStats::record(const DirtyMap &changed, int64_t now_us)
+{
+    if (changed.width() != width_ || changed.height() != height_) {
+        resize(changed.width(), changed.height()); // a new surface
+    }
+    constexpr int kBlocksPerTile = TileFreq::kTile / kDirtyPixelsPerBit;
+    const auto [y0, y1] = changed.dirty_rows();
+    std::fill(seen_.begin(), seen_.end(), 0);
+    for (int y = y0; y < std::min(y1, height_); y++) {
+        const std::span<const uint64_t> bits = changed.row_bits(y);
+        uint8_t *seen = seen_.data() + static_cast<size_t>(y / TileFreq::kTile) * freq_.cols;
+        for (size_t w = 0; w < bits.size(); w++) {
+            for (uint64_t b = bits[w]; b; b &= b - 1) {
+                const int block = static_cast<int>(w * 64) + std::countr_zero(b);
+                const int tx = block / kBlocksPerTile;
+                if (tx < freq_.cols) {
+                    seen[tx] = 1;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < tiles_.size(); i++) {
+        if (!seen_[i]) {
+            continue;
+        }
+        Tile &t = tiles_[i];
+        active_ += t.n == 0;
+        t.times[static_cast<size_t>(t.next)] = now_us;
+        t.next = (t.next + 1) % kTimes;
+        t.n = std::min(t.n + 1, kTimes);
+        // Changes per second over the remembered ones: n times span n-1
+        // intervals.
+        const int64_t oldest = t.times[static_cast<size_t>((t.next - t.n + kTimes) % kTimes)];
+        const int64_t span = now_us - oldest;
+        freq_.hz[i] = t.n >= 2 && span > 0 ? static_cast<float>((t.n - 1) * 1e6 / static_cast<double>(span)) : 0.0f;
+    }
+}
+
+void UpdateStats::expire(int64_t now_us, std::vector<int> &idle)
+{
+    for (size_t i = 0; i < tiles_.size(); i++) {
+        Tile &t = tiles_[i];
+        if (t.n == 0) {
+            continue;
+        }
+        const int64_t newest = t.times[static_cast<size_t>((t.next - 1 + kTimes) % kTimes)];
+        if (now_us - newest > kIdleUs) {
+            t = Tile{};
+            freq_.hz[i] = 0.0f;
+            active_--;
+            idle.push_back(static_cast<int>(i));
+        }
+    }
+}
+
+} // namespace qvnc::vnc
