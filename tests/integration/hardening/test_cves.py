@@ -432,7 +432,12 @@ def cve_2017_2633():
     try:
         early = RfbClient(port, label='client connected before the switch', timeout=30)
         early.handshake()
-        early.set_encodings([5, -223])
+        early.set_encodings([0, -223])
+        # A frame answered means SetEncodings was read: a switch before that
+        # would find a client without DesktopSize (the host's stdin and the
+        # client's socket are two sources of one loop).
+        early.fbur(False)
+        early.read_frame()
         check(host_command(host, 'surface 6000 3000', timeout=30) == 'OK', 'switching to 6000x3000 failed')
         check(host_command(host, 'fill 336699', timeout=30) == 'OK', 'fill failed')
         early.fbur(True, 0, 0, 64, 48)
