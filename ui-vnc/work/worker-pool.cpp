@@ -169,14 +169,17 @@ void WorkerPool::deliver()
 {
     uint64_t n;
     (void)!read(wake_.get(), &n, sizeof n);
-    std::deque<Fn> batch;
     {
         std::lock_guard<std::mutex> lock(mu_);
-        batch.swap(finished_);
+        delivering_.swap(finished_);
     }
-    for (Fn &f : batch) {
+    // A completion may submit new jobs (they finish into finished_), or
+    // even run the loop's other sources, but never deliver() itself: the
+    // eventfd source is not re-entered while it dispatches.
+    for (Fn &f : delivering_) {
         f();
     }
+    delivering_.clear();
 }
 
 } // namespace qvnc::work

@@ -66,7 +66,10 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<Job> queue_;    // waiting for a worker (mu_)
-    std::deque<Fn> finished_;  // `done` of finished jobs (mu_)
+    // `done` of finished jobs (mu_), and the batch deliver() runs: the two
+    // swap, so both keep their capacity and delivering allocates nothing.
+    std::vector<Fn> finished_;
+    std::vector<Fn> delivering_; // loop thread only
     bool stop_ = false;        // (mu_)
     std::vector<std::thread> threads_;
     io::UniqueFd wake_;        // eventfd: finished_ became non-empty
