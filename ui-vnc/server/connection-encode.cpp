@@ -94,7 +94,7 @@ void Connection::start_encode()
     for (const Rect &r : rects_) {
         pixels += static_cast<size_t>(r.w) * static_cast<size_t>(r.h);
     }
-    if (pixels <= kInlineEncodePixels) {
+    if (encode_inline(caps_.encoding, pixels)) {
         std::unique_ptr<Encoder> &slot = encoders_[caps_.encoding];
         if (!slot) {
             slot = take_encoder(caps_.encoding);

@@ -43,6 +43,13 @@ struct EncodeJob {
 // hold a moving cursor's two damage rectangles rounded out to 16-pixel
 // blocks (2 x 48x32 = 3072) with room to spare.
 inline constexpr size_t kInlineEncodePixels = 4096;
+// Whether an update is encoded on the loop.  Raw always is: its encoding is
+// the copy (and format conversion) a job's snapshot would make anyway, so
+// a job would only add a second full copy of the pixels and two hand-offs.
+inline bool encode_inline(int32_t encoding, size_t pixels)
+{
+    return encoding == 0 || pixels <= kInlineEncodePixels;
+}
 
 // Writes FramebufferUpdate messages for copies and rects into out; more
 // than one only when a u16 rectangle count would overflow.

@@ -128,7 +128,7 @@ void SharePass::start(const Group &g)
     for (const Rect &r : e.rects) {
         pixels += static_cast<size_t>(r.w) * static_cast<size_t>(r.h);
     }
-    if (pixels <= kInlineEncodePixels) {
+    if (encode_inline(g.key.encoding, pixels)) {
         // As for one client (connection-encode.cpp): a cursor's few blocks
         // cost less to encode here than to hand to a worker.
         const EncodeContext ectx{server_.framebuffer(), e.pf,    *e.conv, e.compress_level, e.quality_level,
