@@ -60,10 +60,9 @@ public:
     // JPEG quality (1..100) for a Tight quality level 0..9.
     static int jpeg_quality(int quality_level);
     // Adaptive mode (ctx.freq): whether a piece that changes `hz` times a
-    // second may be sent as JPEG, and whether it must be (even with few
-    // colours).  Tiles that stand still (0) are always lossless.
+    // second may be sent as JPEG.  Tiles that stand still (0) are always
+    // lossless.
     static bool jpeg_allowed(int quality_level, double hz);
-    static bool jpeg_forced(int quality_level, double hz);
 
 
 private:
