@@ -64,7 +64,8 @@ def moving_then_still():
         try:
             start = host.mark()
             # 10 ms frames: the tiles they touch change far more often than
-            # quality 6's 10 per second, where Tight must use JPEG.
+            # quality 6's minimum of 0.2 per second, so their many-colour
+            # (noise) rectangles go as JPEG.
             check(host_command(host, 'animate 300 11 10 0 0') == 'OK', 'animate refused')
             host.wait_line(r'^STOPPED frames=300$', 60, start, what='the animation to end')
             dump = os.path.join(WORK, 'moved.ppm')
