@@ -23,6 +23,8 @@ from qvnc_testlib import Fail, RfbClient, PixelFormat, hexs
 ENC_RAW, ENC_COPYRECT, ENC_HEXTILE, ENC_ZLIB, ENC_TIGHT, ENC_ZRLE = 0, 1, 5, 6, 7, 16
 ENC_DESKTOP_SIZE = -223
 ENC_LAST_RECT = -224
+ENC_FENCE = -312
+FENCE_REQUEST = 1 << 31
 ENC_NAMES = {ENC_RAW: 'Raw', ENC_HEXTILE: 'Hextile', ENC_ZLIB: 'Zlib', ENC_TIGHT: 'Tight', ENC_ZRLE: 'ZRLE'}
 PIXEL_ENCODINGS = (ENC_RAW, ENC_COPYRECT, ENC_HEXTILE, ENC_ZLIB, ENC_TIGHT, ENC_ZRLE)
 
@@ -92,7 +94,7 @@ class Viewer(RfbClient):
     `state` and `cond` let the test wait for the framebuffer to match."""
 
     def __init__(self, port, encoding, formats, switch_every=0, label=None, copyrect=True, timeout=20,
-                 quality=None):
+                 quality=None, fence=False):
         super().__init__(port, label=label or 'viewer-%s' % ENC_NAMES.get(encoding, encoding), timeout=timeout)
         self.encoding = encoding
         # A Tight quality level (0..9) invites JPEG: its rectangles are
@@ -117,6 +119,13 @@ class Viewer(RfbClient):
         self.zrle_stream = None
         self.tight_streams = [None] * 4
         self.bytes_in = 0
+        # Fence (-312): sync() learns that the server has processed what
+        # this viewer sent before it.
+        self.fence = fence
+        self.fences = 0          # answers to our fences
+        self.requests = 0        # update requests sent
+        # The viewer thread and sync() both send.
+        self.send_lock = threading.Lock()
 
     # -- session
     def start(self):
@@ -125,11 +134,44 @@ class Viewer(RfbClient):
         encs = [self.encoding] + ([ENC_COPYRECT] if self.copyrect else []) + [ENC_DESKTOP_SIZE, ENC_LAST_RECT]
         if self.quality is not None:
             encs.append(-32 + self.quality)
+        if self.fence:
+            encs.append(ENC_FENCE)
         self.set_encodings(encs)
         self._set_format(0)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
         return self
+
+    def send(self, data):
+        with self.send_lock:
+            super().send(data)
+
+    def sync(self, timeout=20):
+        """Returns once the server has processed this viewer's update
+        request that follows its last answer: the viewer has sent it, and
+        the server answered a fence sent after it (the server handles a
+        client's messages in order)."""
+        if not self.fence:
+            raise Fail('%s: sync() needs fence=True' % self.label)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.requests <= self.answers:
+                if self.error:
+                    raise self.error
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Fail('%s: no update request after answer %d' % (self.label, self.answers))
+                self.cond.wait(left)
+            want = self.fences + 1
+        self.send(struct.pack('>BxxxIB', 248, FENCE_REQUEST, 0))
+        with self.cond:
+            while self.fences < want:
+                if self.error:
+                    raise self.error
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Fail('%s: the server did not answer a fence' % self.label)
+                self.cond.wait(left)
 
     def _set_format(self, i):
         pf = self.formats[i % len(self.formats)]
@@ -153,6 +195,9 @@ class Viewer(RfbClient):
             while not self.stopped:
                 self.fbur(incremental, 0, 0, self.fb.w, self.fb.h)
                 incremental = True
+                with self.cond:
+                    self.requests += 1
+                    self.cond.notify_all()
                 while True:
                     got_pixels = self._read_message()
                     if got_pixels:
@@ -208,6 +253,18 @@ class Viewer(RfbClient):
             self.recv_exact(abs(n), 'cut text')
             return False
         if t == 150:     # EndOfContinuousUpdates
+            return False
+        if t == 248:     # Fence
+            flags, n = struct.unpack('>xxxIB', self.recv_exact(8, 'fence header'))
+            payload = self.recv_exact(n, 'fence payload')
+            if flags & FENCE_REQUEST:
+                # The server's own fence: answered with the flags we know
+                # (none of BlockBefore/BlockAfter/SyncNext matter here).
+                self.send(struct.pack('>BxxxIB', 248, flags & 0x7, n) + payload)
+            else:
+                with self.cond:
+                    self.fences += 1
+                    self.cond.notify_all()
             return False
         raise Fail('%s: unexpected server message %d' % (self.label, t))
 

@@ -7,9 +7,11 @@ moments the others share) and catches up.  A second pixel format makes a
 second group next to the first.  Once the guest stops, every viewer must
 show the guest's frame bit for bit, decoded by rfbview.py, whose zlib
 inflaters continue one stream per viewer, so shared bytes that referred to
-history a viewer lacks, or a stream header sent twice, fail here.  Each
-viewer's update counts, logged by the server when it closes, show that
-shared encodes were made.
+history a viewer lacks, or a stream header sent twice, fail here.  How
+often the animation's updates are shared depends on timing (a slow machine
+staggers the viewers' requests), so a last frame is drawn while every
+viewer is known to wait for it; each viewer's update counts, logged by the
+server when it closes, must show a shared encode for every one of them.
 """
 
 import os
@@ -68,7 +70,8 @@ def share(encoding, seed, frames, interval_ms, resize_every, size='320x240'):
     viewers = []
     try:
         def viewer(label, pf, cls=rfbview.Viewer, **kw):
-            v = cls(port, encoding, [pf], label='%s %s' % (name, label), copyrect=False, **kw).start()
+            v = cls(port, encoding, [pf], label='%s %s' % (name, label), copyrect=False, fence=True,
+                    **kw).start()
             viewers.append(v)
             return v
 
@@ -99,20 +102,34 @@ def share(encoding, seed, frames, interval_ms, resize_every, size='320x240'):
         if failures:
             raise Fail('after the guest stopped (%dx%d), not every viewer shows its frame:\n  %s'
                        % (w, h, '\n  '.join(failures)))
-        # Sharing must have happened, or this only tested viewers alone: the
-        # server logs each viewer's updates and how many were shared when
-        # it closes.
+        # One more frame while every viewer is known to wait for it: each
+        # has an update request pending at the server (a fence after it was
+        # answered), so the damage finds them all ready at once, in step,
+        # and each format group must get one encode between them, however
+        # the animation's timing fell on a loaded machine.
+        for v in viewers:
+            v.sync()
+        check(host_command(host, 'fill %06x' % (seed * 0x2f1d3b & 0xffffff)) == 'OK', 'fill refused')
+        check(host_command(host, 'dump ' + dump) == 'OK', 'dump failed')
+        w, h, rgb = read_ppm(dump)
+        for v in viewers:
+            diff = v.wait_match(w, h, rgb, 30)
+            check(diff is None, '%s: after the last frame: %s' % (v.label, diff))
+        # The server logs each viewer's updates and how many were shared
+        # when it closes: every viewer took part in that last shared encode,
+        # and the animation's sharing is shown for the record.
         ports = [(v.label, v.sock.getsockname()[1]) for v in viewers]
         mark = err_mark(host)
         for v in viewers:
             v.stop()
-        shared = 0
+        unshared = []
         for label, lport in ports:
             m = wait_err(host, r'client [^ ]*:%d: closing: .* \((\d+) updates, (\d+) from shared encodes\)$' % lport,
                          mark, what='%s closing with its update counts' % label)
             print('# %s: %s updates, %s from shared encodes' % (label, m.group(1), m.group(2)), flush=True)
-            shared += int(m.group(2))
-        check(shared > 0, '%s: no viewer was sent a shared encode' % name)
+            if int(m.group(2)) == 0:
+                unshared.append(label)
+        check(not unshared, '%s: never sent a shared encode: %s' % (name, ', '.join(unshared)))
     finally:
         for v in viewers:
             v.stop()
