@@ -1,6 +1,7 @@
 """Side-by-side server benchmark: qvnc (qvnc-emu --guest replay:FILE) and the
 peers that are built and installed (libvncserver and neatvnc replay servers,
-TigerVNC's Xvnc fed by an X client), all replaying the same VFR workloads
+TigerVNC's Xvnc fed by an X client, QEMU's own VNC server on a ramfb guest
+whose framebuffer replay-qemu writes), all replaying the same VFR workloads
 (../shared/bench beside the repository), all measured by the same client
 (bench-client).  Prints one line per workload x encoding x server and the
 ratios qvnc/peer; --json keeps the raw results.
@@ -23,7 +24,7 @@ import qvnc_testlib as t  # noqa: E402
 
 WORKLOADS = ['desktop', 'scroll', 'video', 'noise', 'cursor']
 ENCODINGS = ['raw', 'hextile', 'zrle', 'tight', 'tight-jpeg']
-PEERS = ['libvncserver', 'neatvnc', 'xvnc']
+PEERS = ['libvncserver', 'neatvnc', 'xvnc', 'qemu']
 
 
 class Tools:
@@ -37,13 +38,17 @@ class Tools:
         self.neatvnc = os.path.join(peers, 'bench-replay-neatvnc')
         self.x11 = os.path.join(peers, 'bench-replay-x11')
         self.xvnc = shutil.which('Xvnc')
+        self.qemu_feeder = os.path.join(peers, 'bench-replay-qemu')
+        self.qemu_guest = os.path.join(peers, 'bench-qemu-guest.elf')
+        self.qemu = shutil.which('qemu-system-x86_64')
 
     def available(self, server):
         exe = os.path.isfile
         return {'qvnc': exe(self.emu),
                 'libvncserver': exe(self.vncserver),
                 'neatvnc': exe(self.neatvnc),
-                'xvnc': exe(self.x11) and self.xvnc is not None}[server]
+                'xvnc': exe(self.x11) and self.xvnc is not None,
+                'qemu': exe(self.qemu_feeder) and exe(self.qemu_guest) and self.qemu is not None}[server]
 
 
 def workload_file(tools, args, name):
@@ -70,13 +75,14 @@ class Server:
 
 
 def start_peer(argv_for_port, name):
+    """Returns (Proc, port, the match of its 'ready' line)."""
     last = None
     for _ in range(5):
         port = t.free_port()
         proc = t.Proc(argv_for_port(port), name=name, stdin=False)
         try:
-            proc.wait_line(r'^ready', 30, what='ready')
-            return proc, port
+            _, m = proc.wait_line(r'^ready(?: qemu-pid=(\d+))?', 30, what='ready')
+            return proc, port, m
         except t.Fail as e:
             last = e
             proc.stop()
@@ -152,8 +158,17 @@ def start_server(tools, args, server, vfr, viewers=1):
         return Server([emu], port, [emu.p.pid])
     if server == 'xvnc':
         return start_xvnc(tools, args, vfr)
+    if server == 'qemu':
+        # replay-qemu starts QEMU (its child) and feeds the guest's ramfb
+        # framebuffer; only QEMU's CPU counts, as only Xvnc's does for xvnc.
+        proc, port, m = start_peer(lambda p: [tools.qemu_feeder, '--vfr', vfr, '--port', str(p), '--fps', fps,
+                                              '--guest', tools.qemu_guest, '--qemu', tools.qemu], server)
+        if not m.group(1):
+            proc.stop()
+            raise t.Fail('replay-qemu did not say QEMU\'s pid')
+        return Server([proc], port, [int(m.group(1))])
     exe = tools.vncserver if server == 'libvncserver' else tools.neatvnc
-    proc, port = start_peer(lambda p: vg + [exe, '--vfr', vfr, '--port', str(p), '--fps', fps], server)
+    proc, port, _ = start_peer(lambda p: vg + [exe, '--vfr', vfr, '--port', str(p), '--fps', fps], server)
     return Server([proc], port, [proc.p.pid])
 
 
@@ -286,13 +301,15 @@ def main():
     ap.add_argument('--servers', default='qvnc,' + ','.join(PEERS),
                     help='comma-separated; unavailable peers are skipped with a note')
     ap.add_argument('--fps', default='0', help='replay rate for every server; 0 = demand-driven '
-                    '(Xvnc: as fast as the X server takes records)')
+                    '(Xvnc: as fast as the X server takes records; QEMU: one record per 30 ms display '
+                    'refresh)')
     ap.add_argument('--width', type=int, default=1920)
     ap.add_argument('--height', type=int, default=1080)
     ap.add_argument('--vfr-dir', default='/dev/shm')
     ap.add_argument('--json', help='also write the raw results here')
     ap.add_argument('--callgrind', metavar='DIR', help='run qvnc, libvncserver and neatvnc under '
-                    'callgrind (dumps in DIR) and add instructions per update (Mir/u); Xvnc is skipped')
+                    'callgrind (dumps in DIR) and add instructions per update (Mir/u); Xvnc and QEMU are '
+                    'skipped')
     ap.add_argument('--viewers', metavar='N,N,...', help='qvnc only: N viewers of one display with '
                     'identical settings (1 measuring + N-1 light ones on Continuous Updates), a fresh '
                     'server per N, e.g. 1,8,64; prints server CPU per update and RSS per viewer')
@@ -309,8 +326,8 @@ def main():
     if args.callgrind:
         os.makedirs(args.callgrind, exist_ok=True)
     for s in args.servers.split(','):
-        if args.callgrind and s == 'xvnc':
-            print('# xvnc: not run under callgrind, skipped')
+        if args.callgrind and s in ('xvnc', 'qemu'):
+            print('# %s: not run under callgrind, skipped' % s)
         elif tools.available(s):
             servers.append(s)
         else:
