@@ -28,7 +28,8 @@ PKGS=(
   # (+ aml, libdrm for its .pc), TigerVNC's Xvnc and its X client (Xext/MIT-SHM)
   libneatvnc-dev libaml-dev libdrm-dev tigervnc-standalone-server libx11-dev libxext-dev
   # qvnc-dbus tests: a real QEMU with its D-Bus display (ui-dbus.so is in
-  # qemu-system-common), a private bus, and as/ld (binutils) for the boot-sector guest
+  # qemu-system-common), a private bus, and as/ld (binutils) for the boot-sector guest;
+  # the same QEMU is the benchmark kit's qemu peer (its guest needs only gcc and ld)
   qemu-system-x86 dbus-daemon
   # libFuzzer targets (tests/fuzz/run.sh): clang with its fuzzer and sanitizer runtimes
   clang-14 libclang-rt-14-dev
