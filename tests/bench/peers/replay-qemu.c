@@ -274,8 +274,9 @@ int main(int argc, char **argv)
 		qemu_end(&q);
 		return 1;
 	}
-	/* No VNC client yet, so no refresh reads the framebuffer: the base
-	 * image goes in without stopping QEMU. */
+	/* No VNC client yet: nothing QEMU reads now is sent, and its next
+	 * refresh compares the whole framebuffer again, so the base image
+	 * goes in without stopping QEMU. */
 	vfr_load_base(&v, fb, stride);
 	printf("ready qemu-pid=%d\n", (int)q.pid);
 	fflush(stdout);
