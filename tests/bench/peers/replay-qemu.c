@@ -107,9 +107,9 @@ static int qemu_hold(const struct qemu *q)
 	for (;;) {
 		if (kill(q->pid, SIGSTOP) != 0)
 			return -1;
-		/* The main thread stops at its next return to the kernel's
-		 * signal path: at once when idle, after its time slice is
-		 * given back when busy. */
+		/* The main thread stops at once when it sleeps or runs, and
+		 * only when next scheduled when it waits for a CPU (a loaded
+		 * machine): spin briefly, then poll gently. */
 		for (int spin = 0;; spin++) {
 			char s = thread_state(q->stat_fd);
 			if (s == 'T' || s == 't')
