@@ -48,7 +48,7 @@ void ServerFramebuffer::reset(const SurfaceView &guest)
     bytes_pp_ = bits > 0 && bits % 8 == 0 ? bits / 8 : 0;
     if (guest.width <= 0 || guest.height <= 0 || guest.data == nullptr || bytes_pp_ == 0) {
         width_ = height_ = stride_ = 0;
-        pixels_.clear();
+        pixels_.reset();
         return;
     }
     width_ = std::min(guest.width, kVncMaxWidth);
@@ -57,12 +57,17 @@ void ServerFramebuffer::reset(const SurfaceView &guest)
     // surface, so block-wise consumers never step outside a row.
     const int padded = (width_ + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit * kDirtyPixelsPerBit;
     stride_ = padded * bytes_pp_;
-    pixels_.assign(static_cast<size_t>(stride_) * static_cast<size_t>(height_), 0);
+    const size_t size = static_cast<size_t>(stride_) * static_cast<size_t>(height_);
+    if (shared() || !pixels_) {
+        pixels_ = std::make_shared<std::vector<uint8_t>>(); // a sharer keeps the old pixels
+    }
+    pixels_->assign(size, 0);
+    uint8_t *const dst = pixels_->data();
 
     const size_t n = std::min(guest_row_bytes(guest, bytes_pp_), static_cast<size_t>(width_) * bytes_pp_);
     const int rows = std::min(height_, guest.height);
     for (int y = 0; y < rows; y++) {
-        std::memcpy(pixels_.data() + static_cast<size_t>(y) * stride_,
+        std::memcpy(dst + static_cast<size_t>(y) * stride_,
                     guest.data + static_cast<size_t>(y) * static_cast<size_t>(guest.stride), n);
     }
 }
@@ -84,13 +89,14 @@ bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &g
     }
 
     bool any_changed = false;
+    uint8_t *const pixels = writable();
     const size_t block_bytes = static_cast<size_t>(kDirtyPixelsPerBit) * bytes_pp_;
     // Only the rows the map says may be dirty: a cursor's damage costs its
     // own rows, not a walk over the whole bitmap.
     const auto [y0, y1] = guest_dirty.dirty_rows();
     for (int y = y0; y < std::min(y1, rows); y++) {
         const uint8_t *src = guest.data + static_cast<size_t>(y) * static_cast<size_t>(guest.stride);
-        uint8_t *dst = pixels_.data() + static_cast<size_t>(y) * stride_;
+        uint8_t *dst = pixels + static_cast<size_t>(y) * stride_;
         const std::span<const uint64_t> bits = guest_dirty.row_bits(y);
         for (size_t w = 0; w < bits.size() && static_cast<int>(w * 64) < blocks; w++) {
             uint64_t word = bits[w];
@@ -130,21 +136,57 @@ bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &g
 
 SurfaceView ServerFramebuffer::view() const
 {
-    return SurfaceView{width_, height_, stride_, format_, pixels_.empty() ? nullptr : pixels_.data()};
+    return SurfaceView{width_, height_, stride_, format_, pixels_ && !pixels_->empty() ? pixels_->data() : nullptr};
+}
+
+uint8_t *ServerFramebuffer::writable()
+{
+    if (!pixels_) {
+        return nullptr;
+    }
+    if (shared()) {
+        // Copy on write: the sharer (an encoder job, maybe on another
+        // thread right now) keeps reading the old pixels, unchanged.
+        pixels_ = std::make_shared<std::vector<uint8_t>>(*pixels_);
+    }
+    return pixels_->data();
+}
+
+void ServerFramebuffer::share_from(const ServerFramebuffer &src)
+{
+    width_ = src.width_;
+    height_ = src.height_;
+    stride_ = src.stride_;
+    bytes_pp_ = src.bytes_pp_;
+    format_ = src.format_;
+    pixels_ = src.pixels_;
+}
+
+void ServerFramebuffer::release()
+{
+    width_ = height_ = stride_ = 0;
+    pixels_.reset();
 }
 
 void ServerFramebuffer::copy_rects_from(const ServerFramebuffer &src, std::span<const Rect> rects)
 {
-    if (width_ != src.width_ || height_ != src.height_ || stride_ != src.stride_ || format_ != src.format_ ||
-        pixels_.size() != src.pixels_.size()) {
-        width_ = src.width_;
-        height_ = src.height_;
-        stride_ = src.stride_;
-        bytes_pp_ = src.bytes_pp_;
-        format_ = src.format_;
-        // Only the pixels copied below are ever read.
-        pixels_.resize(src.pixels_.size());
+    const size_t size = src.pixels_ ? src.pixels_->size() : 0;
+    if (!pixels_ || shared()) {
+        pixels_ = std::make_shared<std::vector<uint8_t>>(); // never into pixels someone else reads
     }
+    width_ = src.width_;
+    height_ = src.height_;
+    stride_ = src.stride_;
+    bytes_pp_ = src.bytes_pp_;
+    format_ = src.format_;
+    // Only the pixels copied below are ever read; the vector keeps its
+    // capacity for the next snapshot.
+    pixels_->resize(size);
+    if (size == 0) {
+        return;
+    }
+    uint8_t *const dst = pixels_->data();
+    const uint8_t *const from = src.pixels_->data();
     for (const Rect &r0 : rects) {
         const Rect r = intersect(r0, Rect{0, 0, width_, height_});
         if (r.empty()) {
@@ -154,7 +196,7 @@ void ServerFramebuffer::copy_rects_from(const ServerFramebuffer &src, std::span<
         const size_t n = static_cast<size_t>(r.w) * bytes_pp_;
         for (int y = r.y; y < r.bottom(); y++) {
             const size_t at = static_cast<size_t>(y) * stride_ + off;
-            std::memcpy(pixels_.data() + at, src.pixels_.data() + at, n);
+            std::memcpy(dst + at, from + at, n);
         }
     }
 }
@@ -164,11 +206,12 @@ void ServerFramebuffer::copy_rect(const Rect &src, const Rect &dst)
     const size_t row_bytes = static_cast<size_t>(src.w) * bytes_pp_;
     // Walk rows in the direction that never overwrites unread source rows.
     const bool up = dst.y <= src.y;
+    uint8_t *const pixels = writable();
     for (int i = 0; i < src.h; i++) {
         int k = up ? i : src.h - 1 - i;
-        uint8_t *d = pixels_.data() + static_cast<size_t>(dst.y + k) * stride_ +
+        uint8_t *d = pixels + static_cast<size_t>(dst.y + k) * stride_ +
                      static_cast<size_t>(dst.x) * bytes_pp_;
-        const uint8_t *s = pixels_.data() + static_cast<size_t>(src.y + k) * stride_ +
+        const uint8_t *s = pixels + static_cast<size_t>(src.y + k) * stride_ +
                            static_cast<size_t>(src.x) * bytes_pp_;
         std::memmove(d, s, row_bytes);
     }

@@ -2,9 +2,17 @@
 // Encoders read only this copy, and comparing the emulator's damaged blocks
 // against it turns "the guest says it drew here" into "these pixels really
 // changed", which is what clients are sent.
+//
+// The pixels can be shared with an encoder job (share_from): the job then
+// reads them in place instead of a snapshot copy, which on full-screen
+// damage saves a copy of the frame per update.  Whoever changes shared
+// pixels first copies them for itself (copy on write), so a job never sees
+// a change; the server avoids paying that by deferring its compare pass
+// while a job reads (Server::pull_damage).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -17,6 +25,12 @@ namespace qvnc::vnc {
 class ServerFramebuffer {
 public:
     ServerFramebuffer() = default;
+    // A copy would have to choose between sharing and copying the pixels:
+    // share_from() and copy_rects_from() say which.
+    ServerFramebuffer(const ServerFramebuffer &) = delete;
+    ServerFramebuffer &operator=(const ServerFramebuffer &) = delete;
+    ServerFramebuffer(ServerFramebuffer &&) = default;
+    ServerFramebuffer &operator=(ServerFramebuffer &&) = default;
 
     // Reallocates for a new emulator surface and copies its pixels.  The
     // format is kept as is; the size is clamped to kVncMaxWidth x
@@ -43,7 +57,7 @@ public:
     int bytes_per_pixel() const { return bytes_pp_; }
     bool empty() const { return width_ == 0 || height_ == 0; }
     // Row y (0 <= y < height()) of the copy.
-    const uint8_t *row(int y) const { return pixels_.data() + static_cast<size_t>(y) * stride_; }
+    const uint8_t *row(int y) const { return pixels_->data() + static_cast<size_t>(y) * stride_; }
     // The copy as a surface, e.g. for encoders; valid until the next reset().
     SurfaceView view() const;
 
@@ -54,17 +68,31 @@ public:
     // left as they were and must not be read.
     void copy_rects_from(const ServerFramebuffer &src, std::span<const Rect> rects);
 
+    // Takes src's geometry and its pixels by reference: this reads what src
+    // holds now, however src changes later (src copies its pixels for
+    // itself before it changes them while they are shared).  Costs no copy.
+    void share_from(const ServerFramebuffer &src);
+    // Drops the pixels (0x0): a sharer lets go, so the source changes its
+    // pixels in place again.
+    void release();
+    // Whether another framebuffer shares these pixels.  Loop thread only:
+    // sharers are made and released there.
+    bool shared() const { return pixels_ && pixels_.use_count() > 1; }
+
     // Moves the pixels of `src` to `dst` (same size, both inside the copy:
     // the caller checks), overlapping allowed, as a guest blit does.
     void copy_rect(const Rect &src, const Rect &dst);
 
 private:
+    // The pixels, ready to be changed: copied first while shared.
+    uint8_t *writable();
+
     int width_ = 0;
     int height_ = 0;
     int stride_ = 0;
     int bytes_pp_ = 0;
     uint32_t format_ = 0;
-    std::vector<uint8_t> pixels_;
+    std::shared_ptr<std::vector<uint8_t>> pixels_; // null when empty
 };
 
 } // namespace qvnc::vnc

@@ -52,11 +52,27 @@ void encode_update(Encoder &encoder, const EncodeContext &ectx, std::span<const 
 
 void encode_update(EncodeJob &job)
 {
-    const EncodeContext ectx{job.snapshot,      job.pf,    *job.conv, job.compress_level,
+    const ServerFramebuffer &fb = job.reads_in_place ? job.in_place : job.snapshot;
+    const EncodeContext ectx{fb,                job.pf,    *job.conv, job.compress_level,
                              job.quality_level, job.lossy, job.pool, job.adaptive ? &job.freq : nullptr};
     encode_update(*job.encoder, ectx, job.copies, job.rects, job.out);
     job.lossy_rects.clear();
     job.encoder->take_lossy(job.lossy_rects);
+}
+
+void lend_pixels(EncodeJob &job, const ServerFramebuffer &fb, bool in_place, std::span<const Rect> rects)
+{
+    job.reads_in_place = in_place;
+    if (in_place) {
+        job.in_place.share_from(fb);
+    } else {
+        job.snapshot.copy_rects_from(fb, rects);
+    }
+}
+
+void return_pixels(EncodeJob &job)
+{
+    job.in_place.release();
 }
 
 void set_adaptive(EncodeJob &job, const TileFreq *freq)
@@ -115,8 +131,7 @@ void Connection::start_encode()
     EncodeJob &j = *job_;
     j.key = caps_.encoding;
     j.encoder = take_encoder(caps_.encoding);
-    // Only the pixels about to be encoded are copied.
-    j.snapshot.copy_rects_from(server_.framebuffer(), rects_);
+    lend_pixels(j, server_.framebuffer(), server_.may_share_pixels(), rects_);
     j.pf = caps_.pf;
     j.conv = converter_;
     j.compress_level = caps_.compress_level;
@@ -141,6 +156,7 @@ void Connection::start_encode()
                                  if (!alive.expired()) {
                                      finish_encode();
                                  } else {
+                                     return_pixels(*job);
                                      server->after_jobs({});
                                  }
                              });
@@ -150,6 +166,7 @@ void Connection::finish_encode()
 {
     encoding_ = false;
     EncodeJob &j = *job_;
+    return_pixels(j);
     encoders_[j.key] = std::move(j.encoder);
     if (phase_ != Phase::Normal) {
         server_.after_jobs({}); // parked clients may wait for this job

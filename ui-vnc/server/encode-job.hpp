@@ -23,7 +23,12 @@ namespace qvnc::vnc {
 struct EncodeJob {
     int32_t key = 0;                  // the encoders_ slot it came from
     std::unique_ptr<Encoder> encoder; // moved in and back out
-    ServerFramebuffer snapshot;       // the rects' pixels only
+    // The pixels the encoder reads: the server's own, shared (copy on
+    // write, see server-framebuffer.hpp), or where that would hold up the
+    // server's compare pass, a snapshot of the rects' pixels.
+    ServerFramebuffer in_place;
+    ServerFramebuffer snapshot; // kept for its capacity
+    bool reads_in_place = false;
     PixelFormat pf;
     std::optional<PixelConverter> conv;
     int compress_level = -1;
@@ -59,6 +64,11 @@ void encode_update(Encoder &encoder, const EncodeContext &ectx, std::span<const 
 // snapshot, and what went lossy into job.lossy_rects.  Thread-safe as long as
 // nobody else touches the job.
 void encode_update(EncodeJob &job);
+// Gives the job the pixels of `rects` to read (in place or a snapshot, as
+// the server allows: Server::may_share_pixels), and takes them back once it
+// is done, so the server changes its pixels in place again.
+void lend_pixels(EncodeJob &job, const ServerFramebuffer &fb, bool in_place, std::span<const Rect> rects);
+void return_pixels(EncodeJob &job);
 // Gives the job a copy of the tile frequencies (null: not adaptive).
 void set_adaptive(EncodeJob &job, const TileFreq *freq);
 

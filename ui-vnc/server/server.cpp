@@ -298,6 +298,15 @@ void Server::pull_damage()
     if (!guest_dirty_.any()) {
         return;
     }
+    if (fb_.shared()) {
+        // A job reads the pixels in place: comparing now would copy the
+        // whole frame first (copy on write).  The damage waits in
+        // guest_dirty_ until the jobs are done (after_jobs); jobs started
+        // meanwhile take snapshots (may_share_pixels), so the wait is one
+        // encode at most, as for a parked client.
+        pull_deferred_ = true;
+        return;
+    }
     changed_.clear();
     fb_.refresh_from(console_->surface(), guest_dirty_, changed_);
     guest_dirty_.clear();

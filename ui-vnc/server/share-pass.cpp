@@ -139,7 +139,7 @@ void SharePass::start(const Group &g)
         finish(job, true);
         return;
     }
-    e.snapshot.copy_rects_from(server_.framebuffer(), e.rects);
+    lend_pixels(e, server_.framebuffer(), server_.may_share_pixels(), e.rects);
     e.pool = &server_.workers();
     set_adaptive(e, server_.tile_freq());
     server_.workers().submit([job] { encode_update(job->enc); },
@@ -151,6 +151,7 @@ void SharePass::start(const Group &g)
 void SharePass::finish(const std::shared_ptr<Job> &job, bool inline_encoded)
 {
     Job &j = *job;
+    return_pixels(j.enc);
     if (idle_.size() < kMaxIdleEncoders) {
         idle_.emplace_back(j.key, std::move(j.enc.encoder));
     }
@@ -190,6 +191,11 @@ void SharePass::finish(const std::shared_ptr<Job> &job, bool inline_encoded)
 
 void Server::after_jobs(std::span<Connection *const> finished)
 {
+    // The compare pass waited for the jobs reading the pixels in place.
+    if (pull_deferred_ && !fb_.shared()) {
+        pull_deferred_ = false;
+        refresh();
+    }
     share_.run();
     for (auto &c : conns_) {
         if (c->parked() && !c->encoding() && !share_peer_busy(*c)) {

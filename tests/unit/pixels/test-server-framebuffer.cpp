@@ -338,6 +338,60 @@ void test_copy_rects_from(void **)
     assert_int_equal(get32(snap.row(2), 3), get32(fb.row(2), 3));
 }
 
+// A job reading the pixels in place (share_from) sees them as they were
+// when it took them, whatever the server does next: compare pass, guest
+// blit, new surface.  Each change copies the pixels first while shared.
+void test_share_from_copy_on_write(void **)
+{
+    const int w = 48, h = 8, stride = w * 4;
+    std::vector<uint8_t> guest(static_cast<size_t>(stride) * h);
+    fill_pattern(guest.data(), w, h, stride, 0x1000);
+    const SurfaceView gv{w, h, stride, PIXMAN_x8r8g8b8, guest.data()};
+    ServerFramebuffer fb, job;
+    fb.reset(gv);
+    assert_false(fb.shared());
+    job.share_from(fb);
+    assert_true(fb.shared());
+    assert_true(job.shared());
+    assert_ptr_equal(job.row(0), fb.row(0)); // no copy taken
+    const uint32_t before = get32(job.row(3), 5);
+
+    // Compare pass: the server's copy changes, the job's pixels do not.
+    put32(guest.data() + 3 * stride, 5, ~before);
+    DirtyMap dirty(w, h), changed(w, h);
+    dirty.mark(0, 0, w, h);
+    assert_true(fb.refresh_from(gv, dirty, changed));
+    assert_int_equal(get32(fb.row(3), 5), ~before);
+    assert_int_equal(get32(job.row(3), 5), before);
+    assert_false(fb.shared()); // the server has pixels of its own again
+
+    // A blit while shared again.
+    ServerFramebuffer job2;
+    job2.share_from(fb);
+    const uint32_t at0 = get32(fb.row(0), 0);
+    fb.copy_rect(Rect{16, 4, 16, 4}, Rect{0, 0, 16, 4});
+    assert_int_equal(get32(job2.row(0), 0), at0);
+    assert_int_equal(get32(fb.row(0), 0), get32(fb.row(4), 16));
+
+    // A new surface while shared: the job keeps the old size and pixels.
+    ServerFramebuffer job3;
+    job3.share_from(fb);
+    const uint32_t old = get32(fb.row(1), 1);
+    std::vector<uint8_t> small(16 * 4 * 2, 0xAB);
+    fb.reset(SurfaceView{16, 2, 16 * 4, PIXMAN_x8r8g8b8, small.data()});
+    assert_int_equal(fb.width(), 16);
+    assert_int_equal(job3.width(), w);
+    assert_int_equal(get32(job3.row(1), 1), old);
+
+    // Released: the server changes its pixels in place again.
+    job3.release();
+    assert_true(job3.empty());
+    assert_false(fb.shared());
+    const uint8_t *where = fb.row(0);
+    fb.copy_rect(Rect{0, 1, 16, 1}, Rect{0, 0, 16, 1});
+    assert_ptr_equal(fb.row(0), where);
+}
+
 } // namespace
 
 int main()
@@ -353,6 +407,7 @@ int main()
         cmocka_unit_test(test_unusable_inputs),
         cmocka_unit_test(test_refresh_runs_across_words),
         cmocka_unit_test(test_copy_rects_from),
+        cmocka_unit_test(test_share_from_copy_on_write),
     };
     return cmocka_run_group_tests_name("pixels/server-framebuffer", tests, nullptr, nullptr);
 }
