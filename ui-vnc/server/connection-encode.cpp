@@ -1,5 +1,6 @@
 // Pixel updates are encoded off the event loop.  A job carries everything
-// the encoder reads, by value: a snapshot of the rectangles' pixels, the
+// the encoder reads, by value: the server copy's pixels shared copy-on-write
+// (or a snapshot of the rectangles' pixels, lend_pixels), the
 // client's format and converter, and the connection's Encoder itself (its
 // zlib streams) moved in for the duration and moved back when the job is
 // done.  One job per connection is in flight at a time, so the streams
