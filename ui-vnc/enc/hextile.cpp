@@ -31,6 +31,36 @@ template <class T> struct Carry {
     T fg{};
 };
 
+// Whether coloured subrectangles (`per` bytes each) would surely take more
+// than `raw_size` bytes: then raw it is, before the (quadratic)
+// subrectangle search, which on photo-like tiles would emit ~raw_size/per
+// subrectangles before giving up.  A subrectangle starts at a pixel that
+// differs from the background, from its left neighbour and from the pixel
+// above; those starts are counted only when the horizontal runs (a cheap
+// upper bound of them, enough for text) are already too many.
+template <class T> bool many_subrects(const T *work, int tw, int th, T bg, size_t raw_size, size_t per)
+{
+    int runs = 0;
+    for (int y = 0; y < th; y++) {
+        const T *row = work + y * tw;
+        for (int x = 0; x < tw; x++) {
+            runs += row[x] != bg && (x == 0 || row[x] != row[x - 1]);
+        }
+    }
+    if (static_cast<size_t>(runs) * per < raw_size) {
+        return false;
+    }
+    int starts = 0;
+    for (int y = 0; y < th; y++) {
+        const T *row = work + y * tw;
+        for (int x = 0; x < tw; x++) {
+            const T v = row[x];
+            starts += v != bg && (x == 0 || v != row[x - 1]) && (y == 0 || v != row[x - tw]);
+        }
+    }
+    return static_cast<size_t>(starts) * per >= raw_size;
+}
+
 // Encodes one tile (pixels `px`, tw x th, wire bytes in `raw`) into `out`.
 template <class T>
 void encode_tile(const uint8_t *raw, int tw, int th, Carry<T> &st, io::ByteBuffer &out)
@@ -80,23 +110,11 @@ void encode_tile(const uint8_t *raw, int tw, int th, Carry<T> &st, io::ByteBuffe
     const T fg = n0 >= n1 ? c1 : c0;
     const size_t raw_size = 1 + static_cast<size_t>(n) * B;
 
-    if (multi) {
-        // Photo-like tiles: each subrectangle covers at most a couple of
-        // horizontal runs on average, so many runs means raw is smaller;
-        // decide before the (quadratic) subrectangle search.
-        int runs = 0;
-        for (int y = 0; y < th; y++) {
-            const T *row = work + y * tw;
-            for (int x = 0; x < tw; x++) {
-                runs += row[x] != bg && (x == 0 || row[x] != row[x - 1]);
-            }
-        }
-        if (static_cast<size_t>(runs) * (2 + B) >= 2 * raw_size) {
-            out.push_back(kRaw);
-            out.append({raw, static_cast<size_t>(n) * B});
-            st.bg_valid = st.fg_valid = false;
-            return;
-        }
+    if (multi && many_subrects(work, tw, th, bg, raw_size, 2 + B)) {
+        out.push_back(kRaw);
+        out.append({raw, static_cast<size_t>(n) * B});
+        st.bg_valid = st.fg_valid = false;
+        return;
     }
 
     uint8_t flags = kAnySubrects;
