@@ -210,12 +210,18 @@ template <class T> void TightEncoder::encode_piece(const Rect &r, const EncodeCo
         jpeg_ok = jpeg_allowed(ctx.quality_level, ctx.freq->over(r));
     }
     const int tpixel = rgb24 ? 3 : B;
-    // A palette pays when each colour covers several pixels; with JPEG on
-    // offer, only few-colour (text, UI) content keeps it.  QEMU's adaptive
-    // mode forces JPEG on fast-changing tiles even then; not here: on the
-    // scroll workload that made Tight+JPEG 2.6x libvncserver's bytes (text
-    // as JPEG), without it 0.85x and no slower.
-    const bool palette_ok = ncolours == 2 || (ncolours <= 256 && tpixel > 1 && ncolours * (jpeg_ok ? 16 : 2) <= area);
+    // A palette pays when each colour covers many pixels: its colours cost
+    // a TPIXEL each, uncompressed.  One colour per 16 pixels at most (QEMU
+    // allows one per 32 at its default level); the former one per 2 sent
+    // the many-coloured 16-pixel-wide rectangles around a moving cursor as
+    // palettes of up to 250 colours: cursor workload 1061 -> 976 bytes an
+    // update (libvncserver 889), desktop and scroll unchanged.  With JPEG
+    // on offer the bound is the same, so only few-colour (text, UI) content
+    // keeps a palette.  QEMU's adaptive mode forces JPEG on fast-changing
+    // tiles even then; not here: on the scroll workload that made
+    // Tight+JPEG 2.6x libvncserver's bytes (text as JPEG), without it 0.85x
+    // and no slower.
+    const bool palette_ok = ncolours == 2 || (ncolours <= 256 && tpixel > 1 && ncolours * 16 <= area);
 
     if (png_) {
         if (!palette_ok && jpeg_ok && send_jpeg(r, ctx, out)) {
