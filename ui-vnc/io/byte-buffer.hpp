@@ -98,10 +98,17 @@ public:
         }
     }
     void clear() { off_ = end_ = 0; }
-    // Gives memory back after a burst (e.g. a full-screen update).
+    // Gives memory back after a burst (e.g. a full-screen update): when
+    // empty, a capacity above `keep` is released unless the bytes held
+    // since the last call filled a quarter of it.  A stream of large
+    // updates (Raw at 1080p: 5-8 MB each) keeps its buffer instead of
+    // faulting fresh pages in and regrowing it for every update; the first
+    // small burst after them gives it back.
     void shrink_if_idle(size_t keep = 64 * 1024)
     {
-        if (empty() && cap_ > keep) {
+        const size_t peak = peak_;
+        peak_ = 0;
+        if (empty() && cap_ > keep && peak < cap_ / 4) {
             buf_.reset();
             cap_ = off_ = end_ = 0;
         }
@@ -114,6 +121,7 @@ private:
         std::swap(cap_, o.cap_);
         std::swap(off_, o.off_);
         std::swap(end_, o.end_);
+        std::swap(peak_, o.peak_);
         std::swap(pending_, o.pending_);
     }
 
@@ -133,6 +141,7 @@ private:
         }
         uint8_t *p = buf_.get() + end_;
         end_ += n;
+        peak_ = std::max(peak_, end_);
         return p;
     }
 
@@ -147,6 +156,7 @@ private:
 
     std::unique_ptr<uint8_t[]> buf_;
     size_t cap_ = 0;
+    size_t peak_ = 0; // highest end_ since the last shrink_if_idle()
     size_t off_ = 0; // first live byte
     size_t end_ = 0; // one past the last live byte
     size_t pending_ = 0;

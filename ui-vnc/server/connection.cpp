@@ -149,8 +149,10 @@ void Connection::flush()
         return;
     }
     if (output_empty() && !transport_->has_pending_output()) {
-        // Updates are written straight into out_: keeping a few MiB spares
-        // reallocating for every large update, and bounds an idle viewer.
+        // Updates are written straight into out_: keeping a few MiB, or
+        // what a stream of large updates fills (shrink_if_idle), spares
+        // reallocating for every large update; an idle viewer's buffer is
+        // bounded by its last burst, which the throttle bounds.
         out_.shrink_if_idle(4 * 1024 * 1024);
         if (after_flush_) {
             auto fn = std::move(after_flush_);
