@@ -72,7 +72,8 @@ void ServerFramebuffer::reset(const SurfaceView &guest)
     }
 }
 
-bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &guest_dirty, DirtyMap &changed)
+bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &guest_dirty, DirtyMap &changed,
+                                     bool write_shared)
 {
     if (empty() || guest.data == nullptr || guest.format != format_) {
         return false;
@@ -89,7 +90,7 @@ bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &g
     }
 
     bool any_changed = false;
-    uint8_t *const pixels = writable();
+    uint8_t *const pixels = write_shared ? pixels_->data() : writable();
     const size_t block_bytes = static_cast<size_t>(kDirtyPixelsPerBit) * bytes_pp_;
     // Only the rows the map says may be dirty: a cursor's damage costs its
     // own rows, not a walk over the whole bitmap.

@@ -48,7 +48,11 @@ public:
     // however the guest and the copy differ in size (CVE-2015-5225).  A guest
     // in another format than the copy is not compared at all (false): the
     // caller must reset() first.
-    bool refresh_from(const SurfaceView &guest, const DirtyMap &guest_dirty, DirtyMap &changed);
+    // `write_shared`: write in place even while the pixels are shared (no
+    // copy first): the caller knows no sharer reads any block guest_dirty
+    // marks.
+    bool refresh_from(const SurfaceView &guest, const DirtyMap &guest_dirty, DirtyMap &changed,
+                      bool write_shared = false);
 
     int width() const { return width_; }
     int height() const { return height_; }

@@ -132,7 +132,7 @@ void Connection::start_encode()
     EncodeJob &j = *job_;
     j.key = caps_.encoding;
     j.encoder = take_encoder(caps_.encoding);
-    lend_pixels(j, server_.framebuffer(), server_.may_share_pixels(), rects_);
+    server_.lend_pixels(j, rects_);
     j.pf = caps_.pf;
     j.conv = converter_;
     j.compress_level = caps_.compress_level;
@@ -157,7 +157,7 @@ void Connection::start_encode()
                                  if (!alive.expired()) {
                                      finish_encode();
                                  } else {
-                                     return_pixels(*job);
+                                     server->return_pixels(*job);
                                      server->after_jobs({});
                                  }
                              });
@@ -167,7 +167,7 @@ void Connection::finish_encode()
 {
     encoding_ = false;
     EncodeJob &j = *job_;
-    return_pixels(j);
+    server_.return_pixels(j);
     encoders_[j.key] = std::move(j.encoder);
     if (phase_ != Phase::Normal) {
         server_.after_jobs({}); // parked clients may wait for this job

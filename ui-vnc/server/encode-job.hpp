@@ -64,8 +64,8 @@ void encode_update(Encoder &encoder, const EncodeContext &ectx, std::span<const 
 // snapshot, and what went lossy into job.lossy_rects.  Thread-safe as long as
 // nobody else touches the job.
 void encode_update(EncodeJob &job);
-// Gives the job the pixels of `rects` to read (in place or a snapshot, as
-// the server allows: Server::may_share_pixels), and takes them back once it
+// Gives the job the pixels of `rects` to read, in place or a snapshot
+// (through Server::lend_pixels, which decides), and takes them back once it
 // is done, so the server changes its pixels in place again.
 void lend_pixels(EncodeJob &job, const ServerFramebuffer &fb, bool in_place, std::span<const Rect> rects);
 void return_pixels(EncodeJob &job);

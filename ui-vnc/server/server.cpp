@@ -298,17 +298,20 @@ void Server::pull_damage()
     if (!guest_dirty_.any()) {
         return;
     }
-    if (fb_.shared()) {
-        // A job reads the pixels in place: comparing now would copy the
-        // whole frame first (copy on write).  The damage waits in
-        // guest_dirty_ until the jobs are done (after_jobs); jobs started
-        // meanwhile take snapshots (may_share_pixels), so the wait is one
-        // encode at most, as for a parked client.
+    // Jobs reading the pixels in place read only their rects: damage
+    // elsewhere is compared and copied in place around them (a cursor
+    // next to a big encode goes out at once).  Damage inside their rects
+    // would need a copy of the whole frame first (copy on write), so it
+    // waits in guest_dirty_ until they are done (after_jobs); jobs started
+    // meanwhile take snapshots, so the wait is one encode at most, as for
+    // a parked client.
+    const bool write_shared = !lent_.empty();
+    if (write_shared && damage_meets_lent()) {
         pull_deferred_ = true;
         return;
     }
     changed_.clear();
-    fb_.refresh_from(console_->surface(), guest_dirty_, changed_);
+    fb_.refresh_from(console_->surface(), guest_dirty_, changed_, write_shared);
     guest_dirty_.clear();
     if (!changed_.any()) {
         return;
@@ -317,6 +320,33 @@ void Server::pull_damage()
     for (auto &c : conns_) {
         c->add_damage(changed_);
     }
+}
+
+bool Server::damage_meets_lent() const
+{
+    for (const EncodeJob *j : lent_) {
+        for (const Rect &r : j->rects) {
+            if (guest_dirty_.any_in(r)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+void Server::lend_pixels(EncodeJob &job, std::span<const Rect> rects)
+{
+    const bool in_place = !pull_deferred_;
+    vnc::lend_pixels(job, fb_, in_place, rects);
+    if (in_place) {
+        lent_.push_back(&job);
+    }
+}
+
+void Server::return_pixels(EncodeJob &job)
+{
+    std::erase(lent_, &job);
+    vnc::return_pixels(job);
 }
 
 void Server::mouse_set(int, int, bool)

@@ -107,10 +107,12 @@ public:
     // The display's encoder threads, started on first use.
     work::WorkerPool &workers();
     bool damage_pending() const { return guest_dirty_.any(); }
-    // Whether an encoder job may read the server copy in place (lend_pixels
-    // in encode-job.hpp) rather than a snapshot: not while the compare pass
-    // waits for in-place readers, so that they drain.
-    bool may_share_pixels() const { return !pull_deferred_; }
+    // Gives an encoder job the pixels of `rects` to read: the server copy
+    // in place (shared, copy on write) unless the compare pass waits for
+    // in-place readers, so that they drain; then a snapshot.  return_pixels
+    // once the job is done.
+    void lend_pixels(EncodeJob &job, std::span<const Rect> rects);
+    void return_pixels(EncodeJob &job);
     // Adaptive lossy encoding (update-stats.hpp): the tiles' update
     // frequencies for encoders, or null when lossy is off or non-adaptive.
     const TileFreq *tile_freq() const;
@@ -188,6 +190,9 @@ private:
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
     bool pull_deferred_ = false; // pull_damage() waits for in-place readers
+    // Jobs reading fb_ in place: the compare pass writes around their rects.
+    std::vector<const EncodeJob *> lent_;
+    bool damage_meets_lent() const;
     io::SourceHandle refresh_source_; // pending compare pass (idle)
     UpdateStats stats_;
     io::SourceHandle stats_timer_; // only while stats_.active()

@@ -139,7 +139,7 @@ void SharePass::start(const Group &g)
         finish(job, true);
         return;
     }
-    lend_pixels(e, server_.framebuffer(), server_.may_share_pixels(), e.rects);
+    server_.lend_pixels(e, e.rects);
     e.pool = &server_.workers();
     set_adaptive(e, server_.tile_freq());
     server_.workers().submit([job] { encode_update(job->enc); },
@@ -151,7 +151,7 @@ void SharePass::start(const Group &g)
 void SharePass::finish(const std::shared_ptr<Job> &job, bool inline_encoded)
 {
     Job &j = *job;
-    return_pixels(j.enc);
+    server_.return_pixels(j.enc);
     if (idle_.size() < kMaxIdleEncoders) {
         idle_.emplace_back(j.key, std::move(j.enc.encoder));
     }
@@ -191,8 +191,9 @@ void SharePass::finish(const std::shared_ptr<Job> &job, bool inline_encoded)
 
 void Server::after_jobs(std::span<Connection *const> finished)
 {
-    // The compare pass waited for the jobs reading the pixels in place.
-    if (pull_deferred_ && !fb_.shared()) {
+    // The compare pass waited for jobs reading the pixels in place; it
+    // waits again (pull_damage) if others still read where it would write.
+    if (pull_deferred_) {
         pull_deferred_ = false;
         refresh();
     }

@@ -392,6 +392,29 @@ void test_share_from_copy_on_write(void **)
     assert_ptr_equal(fb.row(0), where);
 }
 
+// The server compares damage that no sharer reads in place, around a
+// job's rectangles (write_shared): no copy of the frame, and the sharer's
+// own rectangle keeps its pixels.
+void test_refresh_writes_around_sharer(void **)
+{
+    const int w = 64, h = 4, stride = w * 4;
+    std::vector<uint8_t> guest(static_cast<size_t>(stride) * h);
+    fill_pattern(guest.data(), w, h, stride, 0x2000);
+    const SurfaceView gv{w, h, stride, PIXMAN_x8r8g8b8, guest.data()};
+    ServerFramebuffer fb, job;
+    fb.reset(gv);
+    job.share_from(fb); // say it reads block 0 of row 0 only
+    const uint32_t job_px = get32(job.row(0), 3);
+    put32(guest.data() + 2 * stride, 40, 0xFFFFFFFF); // outside the job's rect
+    DirtyMap dirty(w, h), changed(w, h);
+    dirty.mark(32, 2, 16, 1);
+    assert_true(fb.refresh_from(gv, dirty, changed, true));
+    assert_true(fb.shared());                 // no copy was made
+    assert_ptr_equal(fb.row(0), job.row(0));
+    assert_int_equal(get32(fb.row(2), 40), 0xFFFFFFFF);
+    assert_int_equal(get32(job.row(0), 3), job_px);
+}
+
 } // namespace
 
 int main()
@@ -408,6 +431,7 @@ int main()
         cmocka_unit_test(test_refresh_runs_across_words),
         cmocka_unit_test(test_copy_rects_from),
         cmocka_unit_test(test_share_from_copy_on_write),
+        cmocka_unit_test(test_refresh_writes_around_sharer),
     };
     return cmocka_run_group_tests_name("pixels/server-framebuffer", tests, nullptr, nullptr);
 }
