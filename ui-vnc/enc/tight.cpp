@@ -22,6 +22,30 @@ constexpr int kJpegMinArea = 1024;
 constexpr bool kHostBig = std::endian::native == std::endian::big;
 
 
+// Whether the gradient filter's residuals can be packed into pixels of
+// `pf` and decoded back exactly: each channel is predicted modulo max + 1
+// (so max must be 2^n - 1) and its residual goes back at its shift (so the
+// channels must not overlap, nor pass bpp).  rfbproto allows other formats;
+// they get the copy filter.  (Found by fuzz-encoders: maxima 16383/32767/
+// 65535 at shifts 7/7/0, red and green overlapping.)
+bool gradient_format(const PixelFormat &pf)
+{
+    const uint32_t max[3] = {pf.red_max, pf.green_max, pf.blue_max};
+    const int shift[3] = {pf.red_shift, pf.green_shift, pf.blue_shift};
+    uint64_t used = 0;
+    for (int c = 0; c < 3; c++) {
+        if (max[c] == 0 || (max[c] & (max[c] + 1)) != 0 || shift[c] >= 64) {
+            return false;
+        }
+        const uint64_t bits = uint64_t{max[c]} << shift[c];
+        if ((used & bits) != 0 || (pf.bpp < 64 && (bits >> pf.bpp) != 0)) {
+            return false;
+        }
+        used |= bits;
+    }
+    return true;
+}
+
 // A client pixel (wire bytes loaded natively) as a TPIXEL.
 template <class T> inline uint8_t *put_tpixel(uint8_t *d, T v, const PixelFormat &pf, bool rgb24)
 {
@@ -237,7 +261,7 @@ template <class T> void TightEncoder::encode_piece(const Rect &r, const EncodeCo
     if (jpeg_ok && send_jpeg(r, ctx, out)) {
         return;
     }
-    const bool gradient_ok = rgb24 || (B >= 2 && ctx.pf.big_endian == kHostBig);
+    const bool gradient_ok = rgb24 || (B >= 2 && ctx.pf.big_endian == kHostBig && gradient_format(ctx.pf));
     if (gradient_ok && is_smooth<T>(r, ctx)) {
         send_gradient<T>(r, ctx, out);
         return;

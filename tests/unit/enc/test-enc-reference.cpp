@@ -514,6 +514,17 @@ void test_zrle_cpixel_odd_maxima(void **)
     run_formats({16, false}, {{"32le-odd-maxima", odd_le}, {"32be-odd-maxima", odd_be}});
 }
 
+// Tight's gradient filter only for formats it can pack exactly (maxima
+// 2^n - 1, channels apart): others, among them the one fuzz-encoders found
+// (red and green overlapping) and odd maxima, get the copy filter and
+// still decode exactly.
+void test_tight_gradient_odd_formats(void **)
+{
+    run_formats({7, false}, {{"32le-overlapping", make_pf(32, 24, false, 16383, 32767, 65535, 7, 7, 0)},
+                             {"32le-odd-maxima", make_pf(32, 24, false, 5, 31, 72, 11, 25, 5)},
+                             {"16le-odd-maxima", make_pf(16, 16, false, 20, 40, 9, 11, 5, 0)}});
+}
+
 void test_zywrle(void **)
 {
     run_mode({17, false});
@@ -562,7 +573,8 @@ int main()
 {
     const CMUnitTest tests[] = {
         cmocka_unit_test(test_choose_encoding), cmocka_unit_test(test_zrle),
-        cmocka_unit_test(test_zrle_cpixel_odd_maxima), cmocka_unit_test(test_zywrle),
+        cmocka_unit_test(test_zrle_cpixel_odd_maxima), cmocka_unit_test(test_tight_gradient_odd_formats),
+        cmocka_unit_test(test_zywrle),
         cmocka_unit_test(test_tight),           cmocka_unit_test(test_tight_lossy),
         cmocka_unit_test(test_tight_png),       cmocka_unit_test(test_tight_png_lossy),
     };
