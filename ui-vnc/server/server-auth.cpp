@@ -56,22 +56,24 @@ Status Server::reload_tls()
 
 bool Server::x509_allowed(const std::string &dname, std::string *why) const
 {
-    if (!config_.tls_authz.empty()) {
-        return ctx_.authz_allowed(config_.tls_authz, dname, why);
-    }
-    if (config_.acl) {
-        return ctx_.authz_allowed(legacy_acl_name("x509dname"), dname, why);
-    }
-    return true;
+    return authz_allowed(config_.tls_authz, "x509dname", dname, why);
 }
 
 bool Server::sasl_allowed(const std::string &user, std::string *why) const
 {
-    if (!config_.sasl_authz.empty()) {
-        return ctx_.authz_allowed(config_.sasl_authz, user, why);
+    return authz_allowed(config_.sasl_authz, "username", user, why);
+}
+
+bool Server::authz_allowed(const std::string &authz, const char *legacy_kind, const std::string &id,
+                           std::string *why) const
+{
+    // An authz object named by the option wins; `acl` means QEMU's legacy
+    // ACL of that kind; neither: everyone authenticated is allowed.
+    if (!authz.empty()) {
+        return ctx_.authz_allowed(authz, id, why);
     }
     if (config_.acl) {
-        return ctx_.authz_allowed(legacy_acl_name("username"), user, why);
+        return ctx_.authz_allowed(legacy_acl_name(legacy_kind), id, why);
     }
     return true;
 }

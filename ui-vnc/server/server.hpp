@@ -145,6 +145,10 @@ public:
     void log_client(qvnc_log_level lvl, const Connection &c, const std::string &msg) const;
 
 private:
+    // x509_allowed and sasl_allowed: the option's authz object, else the
+    // legacy ACL of `legacy_kind` when `acl` is set, else allowed.
+    bool authz_allowed(const std::string &authz, const char *legacy_kind, const std::string &id,
+                       std::string *why) const;
     void accept_connection(io::UniqueFd fd, bool skipauth,
                            std::optional<io::AddressInfo> listener, bool websocket);
     void enforce_connection_limit();
