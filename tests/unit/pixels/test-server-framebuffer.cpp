@@ -338,15 +338,27 @@ void test_copy_rects_from(void **)
     assert_int_equal(get32(snap.row(2), 3), get32(fb.row(2), 3));
 }
 
+// A w x h guest surface of 32-bit pixels filled with the pattern `seed`.
+struct PatternGuest {
+    int w, h, stride;
+    std::vector<uint8_t> pixels;
+    PatternGuest(int width, int height, uint32_t seed)
+        : w(width), h(height), stride(width * 4), pixels(static_cast<size_t>(stride) * height)
+    {
+        fill_pattern(pixels.data(), w, h, stride, seed);
+    }
+    SurfaceView view() { return SurfaceView{w, h, stride, PIXMAN_x8r8g8b8, pixels.data()}; }
+    void put(int x, int y, uint32_t v) { put32(pixels.data() + static_cast<size_t>(y) * stride, x, v); }
+};
+
 // A job reading the pixels in place (share_from) sees them as they were
 // when it took them, whatever the server does next: compare pass, guest
 // blit, new surface.  Each change copies the pixels first while shared.
 void test_share_from_copy_on_write(void **)
 {
-    const int w = 48, h = 8, stride = w * 4;
-    std::vector<uint8_t> guest(static_cast<size_t>(stride) * h);
-    fill_pattern(guest.data(), w, h, stride, 0x1000);
-    const SurfaceView gv{w, h, stride, PIXMAN_x8r8g8b8, guest.data()};
+    const int w = 48, h = 8;
+    PatternGuest guest(w, h, 0x1000);
+    const SurfaceView gv = guest.view();
     ServerFramebuffer fb, job;
     fb.reset(gv);
     assert_false(fb.shared());
@@ -357,7 +369,7 @@ void test_share_from_copy_on_write(void **)
     const uint32_t before = get32(job.row(3), 5);
 
     // Compare pass: the server's copy changes, the job's pixels do not.
-    put32(guest.data() + 3 * stride, 5, ~before);
+    guest.put(5, 3, ~before);
     DirtyMap dirty(w, h), changed(w, h);
     dirty.mark(0, 0, w, h);
     assert_true(fb.refresh_from(gv, dirty, changed));
@@ -397,15 +409,14 @@ void test_share_from_copy_on_write(void **)
 // own rectangle keeps its pixels.
 void test_refresh_writes_around_sharer(void **)
 {
-    const int w = 64, h = 4, stride = w * 4;
-    std::vector<uint8_t> guest(static_cast<size_t>(stride) * h);
-    fill_pattern(guest.data(), w, h, stride, 0x2000);
-    const SurfaceView gv{w, h, stride, PIXMAN_x8r8g8b8, guest.data()};
+    const int w = 64, h = 4;
+    PatternGuest guest(w, h, 0x2000);
+    const SurfaceView gv = guest.view();
     ServerFramebuffer fb, job;
     fb.reset(gv);
     job.share_from(fb); // say it reads block 0 of row 0 only
     const uint32_t job_px = get32(job.row(0), 3);
-    put32(guest.data() + 2 * stride, 40, 0xFFFFFFFF); // outside the job's rect
+    guest.put(40, 2, 0xFFFFFFFF); // outside the job's rect
     DirtyMap dirty(w, h), changed(w, h);
     dirty.mark(32, 2, 16, 1);
     assert_true(fb.refresh_from(gv, dirty, changed, true));
