@@ -6,6 +6,8 @@ Reference: qemu-vnc-spec.md 2.1, 2.5, 2.6, 2.7, 5.2; rfb-facts.md.
 """
 
 import os
+import signal
+import socket
 import struct
 import sys
 
@@ -361,6 +363,37 @@ def t_key_and_pointer():
     c.close()
 
 
+def t_input_before_reset():
+    """Keys a client sends just before it resets the connection, while the server still has output for it
+    (a script that types and exits, a viewer killed mid-frame), reach the emulator: the server reads what
+    arrived before it writes, as QEMU's vnc_client_io does.  The server is stopped while the keys and the
+    reset arrive, so it sees input, writability and the error in one wakeup."""
+    # 1920x1080 Raw is 8 MiB in one update, queued whole (Raw is encoded on the loop): more than the
+    # socket buffers of both ends hold, so once its first bytes arrive the server has output waiting.
+    big, big_port = start_emu(['--guest', 'pattern', '--size', '1920x1080'], prefix_args=['-S'],
+                              name='qvnc-emu(1080p)')
+    try:
+        c = client(big_port, label='reset')
+        c.handshake(8)
+        c.set_encodings([ENC_RAW])
+        c.fbur(incremental=False)
+        c.recv_exact(4, 'the start of the update')
+        start = big.mark()
+        big.signal(signal.SIGSTOP)
+        try:
+            c.key_event(0x62, True)
+            c.key_event(0x62, False)
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))   # close sends RST
+            c.close()
+        finally:
+            big.signal(signal.SIGCONT)
+        i, _ = big.wait_line(r'^INPUT key keysym=0x62 qnum=0x0 down=1$', start=start, what='KeyEvent b down')
+        big.wait_line(r'^INPUT key keysym=0x62 qnum=0x0 down=0$', start=i + 1, what='KeyEvent b up')
+        big.wait_line(r'^CLIENT disconnected ', start=start, what='the reset client leaving')
+    finally:
+        big.stop()
+
+
 def t_cut_text():
     c = client(label='cut')
     c.handshake(8)
@@ -438,6 +471,7 @@ run.case('ClientCutText > 1 MiB closes that client only', t_huge_cut_text_closes
 run.case('unknown message type 77 closes that client only', t_unknown_message_closes_only_that_client)
 run.case('KeyEvent and PointerEvent reach the emulator', t_key_and_pointer)
 run.case('ClientCutText reaches the emulator', t_cut_text)
+run.case('keys sent just before a reset reach the emulator', t_input_before_reset)
 run.case('QEMU extended key event: ack rect, then 255/0 with keycodes', t_ext_key_event)
 run.case('server still alive, clean SIGTERM exit', t_server_alive)
 run.finish()

@@ -72,7 +72,7 @@ size_t Connection::throttle_limit() const
 
 void Connection::queue(std::span<const uint8_t> bytes)
 {
-    if (phase_ == Phase::Closing) {
+    if (phase_ == Phase::Closing || write_error_) {
         return;
     }
     out_.append(bytes);
@@ -110,6 +110,9 @@ void Connection::consume_output(size_t n)
 
 void Connection::flush()
 {
+    if (write_error_) {
+        return; // the peer is gone; read_input() closes
+    }
     while (phase_ != Phase::Closing && (!output_empty() || transport_->has_pending_output())) {
         // The queue in order: out_'s bytes up to the first shared chunk,
         // that chunk (written from the one copy all its clients share),
@@ -142,7 +145,15 @@ void Connection::flush()
         if (r.status == io::IoStatus::WouldBlock) {
             break;
         }
-        close(r.status == io::IoStatus::Eof ? "client went away" : "write failed: " + r.error);
+        std::string why = r.status == io::IoStatus::Eof ? "client went away" : "write failed: " + r.error;
+        if (reading_) {
+            // A client that typed and reset the connection without reading
+            // our updates: its keys are still in our socket buffer, and the
+            // read loop that got us here processes them before closing.
+            write_error_ = std::move(why);
+            return;
+        }
+        close(why);
         return;
     }
     if (phase_ == Phase::Closing) {
@@ -189,7 +200,13 @@ bool Connection::on_io(GIOCondition cond)
         drive_tls();
         return true;
     }
-    if (cond & G_IO_OUT) {
+    // Read before writing, as QEMU's vnc_client_io does: when a client sent
+    // input and then reset the connection, one wakeup reports both, and the
+    // write would fail and close before its input was looked at.
+    if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
+        read_input();
+    }
+    if (phase_ != Phase::Closing && (cond & G_IO_OUT)) {
         // Leaving the throttle sends what accumulated meanwhile; no new
         // damage may come to trigger it.
         const bool throttled = output_backlog() > throttle_limit();
@@ -198,9 +215,6 @@ bool Connection::on_io(GIOCondition cond)
             try_send_update();
         }
     }
-    if (phase_ != Phase::Closing && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))) {
-        read_input();
-    }
     // When the condition set changed, update_watch() already replaced (and
     // destroyed) this source; glib keeps the callback alive until we return.
     return true;
@@ -208,6 +222,9 @@ bool Connection::on_io(GIOCondition cond)
 
 void Connection::read_input()
 {
+    const bool outer = reading_;
+    reading_ = true;
+    std::optional<std::string> eof;
     // During the TLS handshake gnutls reads the socket itself (drive_tls).
     while (phase_ != Phase::Closing && phase_ != Phase::TlsHandshake) {
         if (read_buf_.empty()) {
@@ -225,14 +242,21 @@ void Connection::read_input()
             break;
         }
         if (r.status == io::IoStatus::Eof) {
-            close("client closed the connection");
-            return;
+            eof = "client closed the connection";
+            break;
         }
         if (r.status == io::IoStatus::Error) {
-            close("read failed: " + r.error);
-            return;
+            eof = "read failed: " + r.error;
+            break;
         }
         process_input();
+    }
+    reading_ = outer;
+    // A write that failed meanwhile came first: its reason is the one.
+    if (write_error_) {
+        close(*write_error_);
+    } else if (eof) {
+        close(*eof);
     }
 }
 

@@ -238,6 +238,11 @@ private:
     bool want_write_ = false;       // the TLS handshake waits to write
     io::SourceHandle tls_timer_;
     bool in_process_ = false;
+    // read_input() is on the stack: a failed write then waits for it (see
+    // flush()), and the reason it failed closes the connection once the
+    // input that arrived before has been processed.
+    bool reading_ = false;
+    std::optional<std::string> write_error_;
 
     // Update state.
     ClientCaps caps_;
