@@ -212,6 +212,15 @@ QVNC_API void qvnc_display_update(qvnc_display *display, int x, int y, int w, in
     });
 }
 
+QVNC_API void qvnc_display_flush(qvnc_display *display)
+{
+    capi_guard_void([&] {
+        if (display) {
+            server_of(display)->flush_damage();
+        }
+    });
+}
+
 QVNC_API bool qvnc_display_set_cursor(qvnc_display *display, int width, int height, int hot_x,
                                       int hot_y, const uint32_t *argb, qvnc_error **err)
 {

@@ -173,6 +173,12 @@ QVNC_API bool qvnc_display_switch_surface(qvnc_display *display,
 /* The emulator changed pixels in the rectangle (clipped to the surface). */
 QVNC_API void qvnc_display_update(qvnc_display *display, int x, int y, int w,
                                   int h);
+/* Optional: the emulator has finished drawing what it reported with
+ * qvnc_display_update, so clients waiting for an update get it now.
+ * Without it the damage goes out on the main loop's next turn (every
+ * update call of one frame lands before that).  From inside a
+ * qvnc_display_ops callback it changes nothing: the next turn sends it. */
+QVNC_API void qvnc_display_flush(qvnc_display *display);
 
 /* A cursor image: w*h pixels of 32-bit ARGB (premultiplied is not needed;
  * alpha >= 128 counts as visible for clients without alpha cursors). */

@@ -35,7 +35,7 @@ int main(void)
         (any_fn)qvnc_display_open, (any_fn)qvnc_display_close, (any_fn)qvnc_display_get_id,
         (any_fn)qvnc_display_add_client_fd, (any_fn)qvnc_display_set_password,
         (any_fn)qvnc_display_expire_password, (any_fn)qvnc_display_switch_surface,
-        (any_fn)qvnc_display_update, (any_fn)qvnc_display_set_cursor, (any_fn)qvnc_display_mouse_set,
+        (any_fn)qvnc_display_update, (any_fn)qvnc_display_flush, (any_fn)qvnc_display_set_cursor, (any_fn)qvnc_display_mouse_set,
         (any_fn)qvnc_display_set_pointer_absolute, (any_fn)qvnc_display_set_led_state,
         (any_fn)qvnc_display_bell, (any_fn)qvnc_console_new, (any_fn)qvnc_console_free,
         (any_fn)qvnc_console_switch_surface, (any_fn)qvnc_console_update,

@@ -6,6 +6,14 @@
  * from stdin, one per line, answering "OK" or "ERROR <message>":
  *   password PW          qvnc_display_set_password (first display)
  *   expire now|never|+N|SECONDS   qvnc_display_expire_password
+ *   paint RRGGBB [flush] [hold FIFO]
+ *                        fills the surface, qvnc_display_update on every
+ *                        display, then qvnc_display_flush if asked; "hold"
+ *                        prints HOLDING and keeps the main loop blocked until
+ *                        a byte can be read from FIFO (what the flush sent
+ *                        must not need the loop)
+ *   paint-on-key RRGGBB  the next key event paints and flushes from inside
+ *                        the key callback
  *   quit                 stops (also on EOF of stdin or SIGTERM)
  * Prints READY after every display is open, and one line per event:
  *   INPUT key keysym=0x%x qnum=0x%x down=%d, INPUT pointer x=%d y=%d buttons=0x%x,
@@ -32,13 +40,35 @@ typedef struct host {
     int n_displays;
     uint32_t pixels[HOST_W * HOST_H];
     int status;
+    long paint_on_key; /* -1: none */
 } host;
+
+static void paint(host *h, uint32_t rgb, bool flush)
+{
+    int i;
+
+    for (i = 0; i < HOST_W * HOST_H; i++) {
+        h->pixels[i] = rgb;
+    }
+    for (i = 0; i < h->n_displays; i++) {
+        qvnc_display_update(h->displays[i], 0, 0, HOST_W, HOST_H);
+        if (flush) {
+            qvnc_display_flush(h->displays[i]);
+        }
+    }
+}
 
 static void on_key(void *opaque, uint32_t keysym, uint32_t qnum, bool down)
 {
-    (void)opaque;
+    host *h = opaque;
+
     printf("INPUT key keysym=0x%x qnum=0x%x down=%d\n", (unsigned)keysym, (unsigned)qnum, down ? 1 : 0);
     fflush(stdout);
+    if (h->paint_on_key >= 0) {
+        /* Re-entry: the library is inside its input path here. */
+        paint(h, (uint32_t)h->paint_on_key, true);
+        h->paint_on_key = -1;
+    }
 }
 
 static void on_pointer(void *opaque, int x, int y, uint32_t buttons)
@@ -135,6 +165,49 @@ static void run_command(host *h, char *line)
         } else {
             answer_error(err, "expire_password failed");
         }
+    } else if (strcmp(line, "paint") == 0 || strcmp(line, "paint-on-key") == 0) {
+        char *end = NULL;
+        unsigned long rgb = arg ? strtoul(arg, &end, 16) : 0;
+        const char *rest;
+
+        if (!arg || end == arg || rgb > 0xffffffUL || (*end != '\0' && *end != ' ')) {
+            answer_error(NULL, "paint needs RRGGBB");
+            return;
+        }
+        if (strcmp(line, "paint-on-key") == 0) {
+            h->paint_on_key = (long)rgb;
+            answer_ok();
+            return;
+        }
+        rest = end;
+        while (*rest == ' ') {
+            rest++;
+        }
+        bool flush = strncmp(rest, "flush", 5) == 0;
+        if (flush) {
+            rest += 5;
+            while (*rest == ' ') {
+                rest++;
+            }
+        }
+        paint(h, (uint32_t)rgb, flush);
+        if (strncmp(rest, "hold ", 5) == 0) {
+            char byte;
+            FILE *f;
+
+            printf("HOLDING\n");
+            fflush(stdout);
+            f = fopen(rest + 5, "rb"); /* blocks until the test opens it for writing */
+            if (!f || fread(&byte, 1, 1, f) != 1) {
+                if (f) {
+                    fclose(f);
+                }
+                answer_error(NULL, "hold: cannot read the fifo");
+                return;
+            }
+            fclose(f);
+        }
+        answer_ok();
     } else {
         answer_error(NULL, "unknown command");
     }
@@ -214,6 +287,7 @@ int main(int argc, char **argv)
     for (i = 0; i < HOST_W * HOST_H; i++) {
         h.pixels[i] = 0x00336699u;
     }
+    h.paint_on_key = -1;
 
     h.loop = g_main_loop_new(NULL, FALSE);
     h.ctx = qvnc_context_new(NULL, &err);

@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from qvnc_testlib import (Fail, Runner, RfbClient, check, expect_bytes, start_server, env_path,
-                          compare_pixels, PF_SERVER_LE)
+                          compare_pixels, PF_SERVER_LE, tmpdir)
 import qvnc_des
 
 AUTH_FAILED = struct.pack('>II', 1, 22) + b'Authentication failed\0'
@@ -22,6 +22,7 @@ HOST_RGB = bytes([0x33, 0x66, 0x99]) * (HOST_W * HOST_H)
 
 run = Runner('test_host')
 host_bin = env_path('QVNC_TEST_HOST')
+tmp = tmpdir('qvnc-host-')
 
 try:
     pw_host, pw_port = start_server(lambda d: [host_bin, '-name', 'host', '-vnc', '127.0.0.1:%d,password=on' % d],
@@ -140,6 +141,49 @@ def t_input_reaches_host():
     none_host.wait_line(r'^CLIENT disconnected ', start=start, what='client_event DISCONNECTED')
 
 
+def painted_client(label):
+    """A client that has the current frame and an incremental request pending."""
+    c = RfbClient(none_port, label=label)
+    c.handshake(8)
+    c.fbur(incremental=False)
+    c.read_frame()
+    c.fbur(incremental=True)
+    return c
+
+
+def t_flush_sends_without_the_loop():
+    # qvnc_display_flush: the update goes out from inside the call; the host
+    # then keeps its main loop blocked until the frame has arrived.
+    c = painted_client('flush')
+    fifo = os.path.join(tmp, 'hold')
+    os.mkfifo(fifo)
+    start = none_host.mark()
+    none_host.send_line('paint 00cc33 flush hold ' + fifo)
+    none_host.wait_line(r'^HOLDING$', start=start, what='the host holding its loop')
+    try:
+        frame = c.read_frame(timeout=10)
+    finally:
+        with open(fifo, 'wb') as f:   # releases the host (whatever happened)
+            f.write(b'x')
+    none_host.wait_line(r'^OK$', start=start, what='paint answered after the hold')
+    compare_pixels(PF_SERVER_LE, HOST_W, HOST_H, bytes([0x00, 0xcc, 0x33]) * (HOST_W * HOST_H), frame,
+                   'the frame sent by qvnc_display_flush')
+    c.close()
+
+
+def t_flush_inside_callback():
+    # From inside the key callback the flush must not re-enter the input
+    # path that called it; the update still goes out (on the next turn).
+    c = painted_client('flush-in-callback')
+    ans = none_host.command('paint-on-key aa5500')
+    check(ans == 'OK', 'paint-on-key answered %r' % ans)
+    c.key_event(0x61, True)
+    compare_pixels(PF_SERVER_LE, HOST_W, HOST_H, bytes([0xaa, 0x55, 0x00]) * (HOST_W * HOST_H), c.read_frame(timeout=10),
+                   'the frame painted from the key callback')
+    c.key_event(0x61, False)
+    c.close()
+
+
 def t_quit():
     for h in (pw_host, none_host):
         check(h.alive(), '%s died\n%s' % (h.name, h.describe()))
@@ -158,5 +202,7 @@ run.case('empty password is a real password', t_empty_password)
 run.case('set_password on an auth-none display fails', t_password_on_auth_none_fails)
 run.case('expire_password on an auth-none display succeeds', t_expire_on_auth_none)
 run.case('key and pointer reach the C host', t_input_reaches_host)
+run.case('qvnc_display_flush sends before the host loop turns', t_flush_sends_without_the_loop)
+run.case('qvnc_display_flush from inside a callback', t_flush_inside_callback)
 run.case('quit exits 0', t_quit)
 run.finish()

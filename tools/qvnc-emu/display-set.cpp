@@ -163,6 +163,13 @@ void DisplaySet::update(const Rect &damage)
     }
 }
 
+void DisplaySet::flush()
+{
+    for (const auto &entry : entries_) {
+        qvnc_display_flush(entry->display.get());
+    }
+}
+
 void DisplaySet::set_cursor(const Cursor &cursor)
 {
     cursor_ = cursor;

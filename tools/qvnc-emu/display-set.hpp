@@ -48,6 +48,7 @@ public:
 
     void show(const Canvas &canvas) override;
     void update(const Rect &damage) override;
+    void flush() override;
     void set_cursor(const Cursor &cursor) override;
     void set_pointer_absolute(bool absolute) override;
 

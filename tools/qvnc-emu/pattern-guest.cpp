@@ -79,6 +79,7 @@ void PatternGuest::advance()
         render_pattern(*canvas_, layout_, frame_, r);
         screen_.update(r);
     }
+    screen_.flush();
 }
 
 void PatternGuest::resize(Size size)

@@ -71,6 +71,7 @@ void ReplayGuest::advance()
     for (const Rect &r : file_->apply(next_, canvas_)) {
         screen_.update(r);
     }
+    screen_.flush();
     next_ = (next_ + 1) % file_->frames();
 }
 

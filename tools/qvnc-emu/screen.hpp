@@ -27,6 +27,9 @@ public:
     virtual void show(const Canvas &canvas) = 0;
     // Pixels inside `damage` changed; the guest reports only what it redrew.
     virtual void update(const Rect &damage) = 0;
+    // The frame whose damage update() reported is complete: waiting
+    // clients get it now rather than on the main loop's next turn.
+    virtual void flush() = 0;
     virtual void set_cursor(const Cursor &cursor) = 0;
     virtual void set_pointer_absolute(bool absolute) = 0;
 };

@@ -48,6 +48,20 @@ void Server::console_damage(int x, int y, int w, int h)
     schedule_refresh();
 }
 
+void Server::flush_damage()
+{
+    // Nothing reported since the last pass, or called from inside one of
+    // our own calls into the emulator: the idle source stays and runs the
+    // pass on the loop's next turn.
+    if (!refresh_source_ || host_calls_ > 0) {
+        return;
+    }
+    // Saves the sparse-damage round trip one main-loop iteration (a poll
+    // and a dispatch) between the emulator's drawing and the update.
+    refresh_source_.reset();
+    refresh();
+}
+
 void Server::console_cursor_changed()
 {
     for (auto &c : conns_) {

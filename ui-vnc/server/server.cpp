@@ -90,7 +90,7 @@ Status Server::start()
         main_context(), std::move(kopts),
         [this](uint32_t keysym, uint32_t qnum, bool down) {
             if (ops_.key_event) {
-                ops_.key_event(opaque_, keysym, qnum, down);
+                call_host([&] { ops_.key_event(opaque_, keysym, qnum, down); });
             }
         },
         &ctx_.logger());
@@ -289,7 +289,7 @@ void Server::refresh()
 void Server::notify_update_wanted()
 {
     if (ops_.update_wanted) {
-        ops_.update_wanted(opaque_);
+        call_host([&] { ops_.update_wanted(opaque_); });
     }
 }
 
@@ -375,7 +375,7 @@ bool Server::power_action(uint8_t code)
     if (code < QVNC_POWER_SHUTDOWN || code > QVNC_POWER_RESET || !ops_.power_control) {
         return false;
     }
-    return ops_.power_control(opaque_, static_cast<qvnc_power_action>(code));
+    return call_host([&] { return ops_.power_control(opaque_, static_cast<qvnc_power_action>(code)); });
 }
 
 // ---- passwords ------------------------------------------------------------
@@ -529,7 +529,7 @@ void Server::client_event(qvnc_client_event ev, const Connection &c)
     info.websocket = c.websocket();
     info.x509_dname = c.x509_dname() ? c.x509_dname()->c_str() : nullptr;
     info.sasl_username = c.sasl_username() ? c.sasl_username()->c_str() : nullptr;
-    ops_.client_event(opaque_, ev, &info);
+    call_host([&] { ops_.client_event(opaque_, ev, &info); });
 }
 
 void Server::client_key(uint32_t keysym, uint32_t qnum, bool down, bool client_has_leds)
@@ -550,20 +550,20 @@ void Server::client_gone()
 void Server::pointer_event(int x, int y, uint32_t buttons)
 {
     if (ops_.pointer_event) {
-        ops_.pointer_event(opaque_, x, y, buttons);
+        call_host([&] { ops_.pointer_event(opaque_, x, y, buttons); });
     }
 }
 
 void Server::cut_text(const std::string &utf8)
 {
     if (ops_.cut_text) {
-        ops_.cut_text(opaque_, utf8.c_str(), utf8.size());
+        call_host([&] { ops_.cut_text(opaque_, utf8.c_str(), utf8.size()); });
     }
 }
 
 bool Server::desktop_resize(int w, int h)
 {
-    return ops_.desktop_resize && ops_.desktop_resize(opaque_, w, h);
+    return ops_.desktop_resize && call_host([&] { return ops_.desktop_resize(opaque_, w, h); });
 }
 
 } // namespace qvnc::vnc

@@ -58,6 +58,8 @@ public:
     // Emulator API.
     Status switch_surface(const qvnc_surface *surface);
     void update(int x, int y, int w, int h);
+    // qvnc_display_flush: the compare pass scheduled by update() runs now.
+    void flush_damage();
     Status set_cursor(int w, int h, int hot_x, int hot_y, const uint32_t *argb);
     void mouse_set(int x, int y, bool visible);
     void set_pointer_absolute(bool absolute);
@@ -153,6 +155,19 @@ private:
                            std::optional<io::AddressInfo> listener, bool websocket);
     void enforce_connection_limit();
     void schedule_refresh();
+    // Calls into the emulator (qvnc_display_ops) go through here: an
+    // emulator that draws and flushes from inside one (a key press that
+    // repaints) must not re-enter the update path that called it.
+    template <class F>
+    decltype(auto) call_host(F &&f)
+    {
+        struct Depth {
+            int &n;
+            explicit Depth(int &d) : n(++d) {}
+            ~Depth() { --n; }
+        } depth(host_calls_);
+        return f();
+    }
     // Adaptive mode (server-adaptive.cpp): the changes of a compare pass
     // into the statistics, and the timer that finds idle tiles.
     void record_changes();
@@ -198,6 +213,7 @@ private:
     std::vector<const EncodeJob *> lent_;
     bool damage_meets_lent() const;
     io::SourceHandle refresh_source_; // pending compare pass (idle)
+    int host_calls_ = 0;              // call_host() depth
     UpdateStats stats_;
     io::SourceHandle stats_timer_; // only while stats_.active()
     std::vector<int> idle_tiles_;

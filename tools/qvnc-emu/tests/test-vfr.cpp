@@ -172,6 +172,10 @@ void test_demand_driven(void **)
     }
     assert_int_equal(screen.updates.size(), 2);
     assert_true((screen.updates[1] == Rect{4, 3, 3, 1}));
+    // Each record ends with a flush after its last rect, none earlier.
+    assert_int_equal(screen.flushed_at.size(), 2);
+    assert_int_equal(screen.flushed_at[0], 1);
+    assert_int_equal(screen.flushed_at[1], 2);
     guest.set_running(false);
     guest.update_wanted(); // a stopped guest keeps its frame
     while (g_main_context_iteration(nullptr, FALSE)) {
