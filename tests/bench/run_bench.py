@@ -28,9 +28,11 @@ PEERS = ['libvncserver', 'neatvnc', 'xvnc', 'qemu']
 
 
 class Tools:
-    def __init__(self, build):
+    def __init__(self, build, base=None):
         b = os.path.abspath(build)
         self.emu = os.path.join(b, 'tools', 'qvnc-emu', 'qvnc-emu')
+        # --base: another build's qvnc-emu as one more column (A/B in one run).
+        self.base_emu = os.path.join(os.path.abspath(base), 'tools', 'qvnc-emu', 'qvnc-emu') if base else None
         self.client = os.path.join(b, 'tests', 'bench', 'bench-client')
         self.frames = os.path.join(b, 'tests', 'bench', 'vfr-frames')
         peers = os.path.join(b, 'tests', 'bench', 'peers')
@@ -45,6 +47,7 @@ class Tools:
     def available(self, server):
         exe = os.path.isfile
         return {'qvnc': exe(self.emu),
+                'qvnc-base': self.base_emu is not None and exe(self.base_emu),
                 'libvncserver': exe(self.vncserver),
                 'neatvnc': exe(self.neatvnc),
                 'xvnc': exe(self.x11) and self.xvnc is not None,
@@ -148,12 +151,13 @@ def start_server(tools, args, server, vfr, viewers=1):
     # QEMU's default connection limit is 32 (connections=N raises it).
     limit = ',connections=%d' % (viewers + 4) if viewers > 28 else ''
     vg = valgrind_prefix(args)
-    if server == 'qvnc':
+    if server in ('qvnc', 'qvnc-base'):
+        exe = tools.emu if server == 'qvnc' else tools.base_emu
         emu, port = t.start_server(
             # lossy=on is QEMU's switch that lets Tight use JPEG when the
             # client sends a quality level (tight-jpeg); lossless cells send
             # none, so it changes nothing there.
-            lambda d: vg + [tools.emu, '-vnc', '127.0.0.1:%d,lossy=on%s' % (d, limit), '--guest', 'replay:' + vfr,
+            lambda d: vg + [exe, '-vnc', '127.0.0.1:%d,lossy=on%s' % (d, limit), '--guest', 'replay:' + vfr,
                             '--replay-fps', fps], 'qvnc-emu')
         return Server([emu], port, [emu.p.pid])
     if server == 'xvnc':
@@ -307,6 +311,8 @@ def main():
     ap.add_argument('--height', type=int, default=1080)
     ap.add_argument('--vfr-dir', default='/dev/shm')
     ap.add_argument('--json', help='also write the raw results here')
+    ap.add_argument('--base', metavar='BUILD', help='adds the server qvnc-base: BUILD\'s qvnc-emu (another '
+                    'commit, for an A/B ratio in the same run); implies it in --servers')
     ap.add_argument('--callgrind', metavar='DIR', help='run qvnc, libvncserver and neatvnc under '
                     'callgrind (dumps in DIR) and add instructions per update (Mir/u); Xvnc and QEMU are '
                     'skipped')
@@ -315,7 +321,9 @@ def main():
                     'server per N, e.g. 1,8,64; prints server CPU per update and RSS per viewer')
     args = ap.parse_args()
 
-    tools = Tools(args.build)
+    tools = Tools(args.build, args.base)
+    if args.base and 'qvnc-base' not in args.servers.split(','):
+        args.servers += ',qvnc-base'
     for need in (tools.emu, tools.client, tools.frames):
         if not os.path.isfile(need):
             sys.exit('run-bench: %s is not built' % need)
