@@ -11,6 +11,7 @@
 #include "hextile.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "enc-util.hpp"
 
@@ -61,15 +62,26 @@ template <class T> bool many_subrects(const T *work, int tw, int th, T bg, size_
     return static_cast<size_t>(starts) * per >= raw_size;
 }
 
-// Encodes one tile (pixels `px`, tw x th, wire bytes in `raw`) into `out`.
+// Appends the tile's wire bytes (rows `stride` bytes apart) as a raw tile.
+template <class T> void put_raw(const uint8_t *raw, size_t stride, int tw, int th, io::ByteBuffer &out)
+{
+    out.push_back(kRaw);
+    for (int y = 0; y < th; y++) {
+        out.append({raw + static_cast<size_t>(y) * stride, static_cast<size_t>(tw) * sizeof(T)});
+    }
+}
+
+// Encodes one tile (tw x th pixels of wire bytes at `raw`, rows `stride`
+// bytes apart) into `out`.
 template <class T>
-void encode_tile(const uint8_t *raw, int tw, int th, Carry<T> &st, io::ByteBuffer &out)
+void encode_tile(const uint8_t *raw, size_t stride, int tw, int th, Carry<T> &st, io::ByteBuffer &out)
 {
     constexpr int B = sizeof(T);
     const int n = tw * th;
-    T work[256] = {};
-    for (int i = 0; i < n; i++) {
-        work[i] = enc::load_px<T>(raw + i * B);
+    // Not zeroed (a 1 KiB memset a tile): only the n pixels copied in are read.
+    T work[256];
+    for (int y = 0; y < th; y++) {
+        std::memcpy(work + y * tw, raw + static_cast<size_t>(y) * stride, static_cast<size_t>(tw) * B);
     }
 
     // Colour census: the first two colours and whether there are more.
@@ -111,8 +123,7 @@ void encode_tile(const uint8_t *raw, int tw, int th, Carry<T> &st, io::ByteBuffe
     const size_t raw_size = 1 + static_cast<size_t>(n) * B;
 
     if (multi && many_subrects(work, tw, th, bg, raw_size, 2 + B)) {
-        out.push_back(kRaw);
-        out.append({raw, static_cast<size_t>(n) * B});
+        put_raw<T>(raw, stride, tw, th, out);
         st.bg_valid = st.fg_valid = false;
         return;
     }
@@ -187,8 +198,7 @@ void encode_tile(const uint8_t *raw, int tw, int th, Carry<T> &st, io::ByteBuffe
     }
 
     if (too_big) {
-        out.push_back(kRaw);
-        out.append({raw, static_cast<size_t>(n) * B});
+        put_raw<T>(raw, stride, tw, th, out);
         st.bg_valid = st.fg_valid = false;
         return;
     }
@@ -213,8 +223,14 @@ void encode_rect(const Rect &r, const EncodeContext &ctx, std::vector<uint8_t> &
         const int th = std::min(16, r.bottom() - ty);
         for (int tx = r.x; tx < r.right(); tx += 16) {
             const int tw = std::min(16, r.right() - tx);
-            enc::convert_rect({tx, ty, tw, th}, ctx, tile);
-            encode_tile<T>(tile.data(), tw, th, st, out);
+            if (ctx.conv.is_copy()) {
+                // The client's format is ours: the tile is read where it is.
+                const uint8_t *at = ctx.fb.row(ty) + static_cast<size_t>(tx) * sizeof(T);
+                encode_tile<T>(at, static_cast<size_t>(ctx.fb.stride()), tw, th, st, out);
+            } else {
+                enc::convert_rect({tx, ty, tw, th}, ctx, tile);
+                encode_tile<T>(tile.data(), static_cast<size_t>(tw) * sizeof(T), tw, th, st, out);
+            }
         }
     }
 }
