@@ -14,6 +14,9 @@
  *                        must not need the loop)
  *   paint-on-key RRGGBB  the next key event paints and flushes from inside
  *                        the key callback
+ *   nest-on-key MS       the next key event runs the main loop (blocking
+ *                        iterations) for MS milliseconds from inside the key
+ *                        callback, then prints NESTED-DONE
  *   quit                 stops (also on EOF of stdin or SIGTERM)
  * Prints READY after every display is open, and one line per event:
  *   INPUT key keysym=0x%x qnum=0x%x down=%d, INPUT pointer x=%d y=%d buttons=0x%x,
@@ -41,7 +44,14 @@ typedef struct host {
     uint32_t pixels[HOST_W * HOST_H];
     int status;
     long paint_on_key; /* -1: none */
+    long nest_on_key;  /* milliseconds, -1: none */
 } host;
+
+static gboolean set_flag(gpointer data)
+{
+    *(bool *)data = true;
+    return G_SOURCE_REMOVE;
+}
 
 static void paint(host *h, uint32_t rgb, bool flush)
 {
@@ -68,6 +78,20 @@ static void on_key(void *opaque, uint32_t keysym, uint32_t qnum, bool down)
         /* Re-entry: the library is inside its input path here. */
         paint(h, (uint32_t)h->paint_on_key, true);
         h->paint_on_key = -1;
+    }
+    if (h->nest_on_key >= 0) {
+        /* A nested main loop inside a library callback: what arrives on
+         * the client's socket meanwhile must wait for this call to return. */
+        bool done = false;
+        guint ms = (guint)h->nest_on_key;
+
+        h->nest_on_key = -1;
+        g_timeout_add(ms, set_flag, &done);
+        while (!done) {
+            g_main_context_iteration(NULL, TRUE);
+        }
+        printf("NESTED-DONE\n");
+        fflush(stdout);
     }
 }
 
@@ -165,6 +189,16 @@ static void run_command(host *h, char *line)
         } else {
             answer_error(err, "expire_password failed");
         }
+    } else if (strcmp(line, "nest-on-key") == 0) {
+        char *end = NULL;
+        long ms = arg ? strtol(arg, &end, 10) : -1;
+
+        if (!arg || end == arg || *end != '\0' || ms < 0 || ms > 60000) {
+            answer_error(NULL, "nest-on-key needs MS (0..60000)");
+            return;
+        }
+        h->nest_on_key = ms;
+        answer_ok();
     } else if (strcmp(line, "paint") == 0 || strcmp(line, "paint-on-key") == 0) {
         char *end = NULL;
         unsigned long rgb = arg ? strtoul(arg, &end, 16) : 0;
@@ -288,6 +322,7 @@ int main(int argc, char **argv)
         h.pixels[i] = 0x00336699u;
     }
     h.paint_on_key = -1;
+    h.nest_on_key = -1;
 
     h.loop = g_main_loop_new(NULL, FALSE);
     h.ctx = qvnc_context_new(NULL, &err);

@@ -32,7 +32,9 @@ except Fail as e:
 run.at_exit(pw_host.stop)
 
 try:
-    none_host, none_port = start_server(lambda d: [host_bin, '-vnc', '127.0.0.1:%d' % d],
+    # key-delay-ms=0: every key reaches the host from inside the client's
+    # own input processing, which the nested-loop case relies on.
+    none_host, none_port = start_server(lambda d: [host_bin, '-vnc', '127.0.0.1:%d,key-delay-ms=0' % d],
                                         'qvnc-test-host(auth none)')
 except Fail as e:
     run.fatal('cannot start qvnc-test-host with auth none: %s' % e)
@@ -139,6 +141,16 @@ def t_input_reaches_host():
     none_host.wait_line(r'^INPUT pointer x=3 y=4 buttons=0x4$', start=start, what='right button')
     c.close()
     none_host.wait_line(r'^CLIENT disconnected ', start=start, what='client_event DISCONNECTED')
+    # The key still held goes up when its client leaves (QEMU's reset_keys);
+    # it also empties the key delay queue before the next case.
+    none_host.wait_line(r'^INPUT key keysym=0xff0d qnum=0x0 down=0$', start=start, what='Return released on disconnect')
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
 def painted_client(label):
@@ -177,10 +189,36 @@ def t_flush_inside_callback():
     c = painted_client('flush-in-callback')
     ans = none_host.command('paint-on-key aa5500')
     check(ans == 'OK', 'paint-on-key answered %r' % ans)
+    start = none_host.mark()
     c.key_event(0x61, True)
     compare_pixels(PF_SERVER_LE, HOST_W, HOST_H, bytes([0xaa, 0x55, 0x00]) * (HOST_W * HOST_H), c.read_frame(timeout=10),
                    'the frame painted from the key callback')
     c.key_event(0x61, False)
+    none_host.wait_line(r'^INPUT key keysym=0x61 qnum=0x0 down=0$', start=start, what='the key release')
+    c.close()
+
+
+def t_nested_main_loop_in_callback():
+    # The host iterates the main loop inside the key callback while more
+    # input arrives on the same connection: that input waits (no re-entry,
+    # no busy loop: the nested loop blocks in poll), then goes in order.
+    c = painted_client('nested loop')
+    ans = none_host.command('nest-on-key 400')
+    check(ans == 'OK', 'nest-on-key answered %r' % ans)
+    start = none_host.mark()
+    c.key_event(0x71, True)
+    i, _ = none_host.wait_line(r'^INPUT key keysym=0x71 qnum=0x0 down=1$', start=start, what='the key that nests')
+    c.key_event(0x71, False)
+    c.pointer_event(5, 6, 0x1)
+    cpu0 = proc_cpu_seconds(none_host.p.pid)
+    j, _ = none_host.wait_line(r'^NESTED-DONE$', start=i + 1, what='the nested loop ending')
+    cpu = proc_cpu_seconds(none_host.p.pid) - cpu0
+    check(none_host.find(r'^INPUT ', i + 1) is None or none_host.find(r'^INPUT ', i + 1)[0] > j,
+          'input was processed inside the nested main loop:\n%s' % none_host.describe())
+    k, _ = none_host.wait_line(r'^INPUT key keysym=0x71 qnum=0x0 down=0$', start=j + 1, what='the key release after')
+    none_host.wait_line(r'^INPUT pointer x=5 y=6 buttons=0x1$', start=k + 1, what='the pointer event after')
+    check(cpu < 0.3, 'the host used %.2f s of CPU in a 0.4 s nested loop: the fd was polled busily' % cpu)
+    c.pointer_event(5, 6, 0x0)
     c.close()
 
 
@@ -204,5 +242,6 @@ run.case('expire_password on an auth-none display succeeds', t_expire_on_auth_no
 run.case('key and pointer reach the C host', t_input_reaches_host)
 run.case('qvnc_display_flush sends before the host loop turns', t_flush_sends_without_the_loop)
 run.case('qvnc_display_flush from inside a callback', t_flush_inside_callback)
+run.case('a main loop nested in a callback holds that connection\'s input', t_nested_main_loop_in_callback)
 run.case('quit exits 0', t_quit)
 run.finish()
