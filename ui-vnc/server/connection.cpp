@@ -145,15 +145,14 @@ void Connection::flush()
         if (r.status == io::IoStatus::WouldBlock) {
             break;
         }
-        std::string why = r.status == io::IoStatus::Eof ? "client went away" : "write failed: " + r.error;
-        if (reading_) {
-            // A client that typed and reset the connection without reading
-            // our updates: its keys are still in our socket buffer, and the
-            // read loop that got us here processes them before closing.
-            write_error_ = std::move(why);
-            return;
+        // A client that typed and reset the connection without reading our
+        // updates: its keys may still be in our socket buffer.  They are
+        // processed before we close with this reason: by the read loop or
+        // process_input() on the stack, else by reading now.
+        write_error_ = r.status == io::IoStatus::Eof ? "client went away" : "write failed: " + r.error;
+        if (!reading_ && !in_process_) {
+            read_input();
         }
-        close(why);
         return;
     }
     if (phase_ == Phase::Closing) {
@@ -305,6 +304,10 @@ void Connection::process_input()
         in_.consume(used);
     }
     in_process_ = false;
+    if (write_error_ && !reading_) {
+        read_input(); // a write failed meanwhile: drain what came, then close
+        return;
+    }
     if (phase_ == Phase::Normal) {
         try_send_update();
     }
