@@ -163,6 +163,14 @@ def painted_client(label):
     return c
 
 
+def armed_client(label, command):
+    """A painted client, with the host armed by `command` for the next key event."""
+    c = painted_client(label)
+    ans = none_host.command(command)
+    check(ans == 'OK', '%s answered %r' % (command, ans))
+    return c, none_host.mark()
+
+
 def t_flush_sends_without_the_loop():
     # qvnc_display_flush: the update goes out from inside the call; the host
     # then keeps its main loop blocked until the frame has arrived.
@@ -186,10 +194,7 @@ def t_flush_sends_without_the_loop():
 def t_flush_inside_callback():
     # From inside the key callback the flush must not re-enter the input
     # path that called it; the update still goes out (on the next turn).
-    c = painted_client('flush-in-callback')
-    ans = none_host.command('paint-on-key aa5500')
-    check(ans == 'OK', 'paint-on-key answered %r' % ans)
-    start = none_host.mark()
+    c, start = armed_client('flush-in-callback', 'paint-on-key aa5500')
     c.key_event(0x61, True)
     compare_pixels(PF_SERVER_LE, HOST_W, HOST_H, bytes([0xaa, 0x55, 0x00]) * (HOST_W * HOST_H), c.read_frame(timeout=10),
                    'the frame painted from the key callback')
@@ -202,10 +207,7 @@ def t_nested_main_loop_in_callback():
     # The host iterates the main loop inside the key callback while more
     # input arrives on the same connection: that input waits (no re-entry,
     # no busy loop: the nested loop blocks in poll), then goes in order.
-    c = painted_client('nested loop')
-    ans = none_host.command('nest-on-key 400')
-    check(ans == 'OK', 'nest-on-key answered %r' % ans)
-    start = none_host.mark()
+    c, start = armed_client('nested loop', 'nest-on-key 400')
     c.key_event(0x71, True)
     i, _ = none_host.wait_line(r'^INPUT key keysym=0x71 qnum=0x0 down=1$', start=start, what='the key that nests')
     c.key_event(0x71, False)
