@@ -1,6 +1,7 @@
 #include "chunks.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "worker-pool.hpp"
 
@@ -43,8 +44,12 @@ bool ChunkPlan::plan(std::span<const Rect> rects, int tile_rows, const EncodeCon
     for (size_t i = 0; i < rects.size(); i++) {
         const Rect &r = rects[i];
         const int w = r.w;
-        int rows = static_cast<int>(target / static_cast<size_t>(w)) / tile_rows * tile_rows;
-        rows = std::max(rows, tile_rows);
+        // Bands of at least `target` pixels (rounded up to whole tile
+        // rows), so each band is a chunk of its own: rounding down made
+        // bands just short of it, paired them, and a 1080p frame came out
+        // as 5 chunks, 3 on one thread and 2 on the other.
+        const size_t band_px = static_cast<size_t>(w) * static_cast<size_t>(tile_rows);
+        const int rows = static_cast<int>((target + band_px - 1) / band_px) * tile_rows;
         for (int y = r.y; y < r.bottom(); y += rows) {
             const int h = std::min(rows, r.bottom() - y);
             if (in_chunk == 0) {
@@ -83,26 +88,48 @@ void ChunkBuffers::reset(const ChunkPlan &plan)
     piece_end.assign(plan.pieces().size(), 0);
 }
 
-size_t write_stateless(std::span<const Rect> rects, const ChunkPlan &plan, const ChunkBuffers &buf,
-                       int32_t encoding, io::ByteBuffer &out)
+size_t write_stateless(std::span<const Rect> rects, const ChunkPlan &plan, ChunkBuffers &buf, int32_t encoding,
+                       const EncodeContext &ctx, io::ByteBuffer &out)
 {
-    size_t n = 0;
+    // Where every piece goes, a header before each rectangle's first one.
+    constexpr size_t kHeader = 12;
+    buf.piece_dst.resize(plan.pieces().size());
+    size_t total = 0, n = 0;
     uint32_t last_rect = UINT32_MAX;
     for (size_t c = 0; c < plan.chunks(); c++) {
-        const std::span<const uint8_t> bytes = buf.bytes[c].data();
         size_t at = 0;
         for (size_t k = 0; k < plan.chunk(c).size(); k++) {
-            const ChunkPlan::Piece &p = plan.chunk(c)[k];
-            if (p.rect != last_rect) {
-                write_rect_header(out, rects[p.rect], encoding);
-                last_rect = p.rect;
+            const size_t i = plan.first_piece(c) + k;
+            if (plan.pieces()[i].rect != last_rect) {
+                last_rect = plan.pieces()[i].rect;
+                total += kHeader;
                 n++;
             }
-            const size_t end = buf.piece_end[plan.first_piece(c) + k];
-            out.append(bytes.subspan(at, end - at));
-            at = end;
+            buf.piece_dst[i] = total;
+            total += buf.piece_end[i] - at;
+            at = buf.piece_end[i];
         }
     }
+    uint8_t *const base = out.prepare(total);
+    last_rect = UINT32_MAX;
+    for (size_t i = 0; i < plan.pieces().size(); i++) {
+        if (plan.pieces()[i].rect != last_rect) {
+            last_rect = plan.pieces()[i].rect;
+            buf.header.clear();
+            write_rect_header(buf.header, rects[last_rect], encoding);
+            std::memcpy(base + buf.piece_dst[i] - kHeader, buf.header.data().data(), kHeader);
+        }
+    }
+    run_parallel(ctx, plan.chunks(), [&](size_t c, int) {
+        const uint8_t *const src = buf.bytes[c].data().data();
+        size_t at = 0;
+        for (size_t k = 0; k < plan.chunk(c).size(); k++) {
+            const size_t i = plan.first_piece(c) + k;
+            std::memcpy(base + buf.piece_dst[i], src + at, buf.piece_end[i] - at);
+            at = buf.piece_end[i];
+        }
+    });
+    out.commit(total);
     return n;
 }
 
