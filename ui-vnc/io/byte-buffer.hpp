@@ -114,7 +114,7 @@ public:
         }
     }
 
-private:
+    // Exchanges contents and storage (an encoded update handed over whole).
     void swap(ByteBuffer &o) noexcept
     {
         std::swap(buf_, o.buf_);
@@ -124,6 +124,8 @@ private:
         std::swap(peak_, o.peak_);
         std::swap(pending_, o.pending_);
     }
+
+private:
 
     // Extends the live bytes by n at the end and returns where they start.
     uint8_t *grow(size_t n)

@@ -173,7 +173,13 @@ void Connection::finish_encode()
         server_.after_jobs({}); // parked clients may wait for this job
         return;
     }
-    out_.append(j.out.data());
+    // A whole update (8 MB of Raw at 1080p) changes hands instead of being
+    // copied on the loop thread; the job keeps the other buffer's capacity.
+    if (out_.empty()) {
+        out_.swap(j.out);
+    } else {
+        out_.append(j.out.data());
+    }
     j.out.clear();
     mark_lossy(j.lossy_rects);
     queue({}); // the backlog cap and the write
