@@ -22,7 +22,7 @@ void Deflater::set_level(int level, int strategy)
             abort(); // only on out-of-memory or a bad level
         }
         active_ = true;
-        level_ = level;
+        level_ = zlevel_ = level;
         strategy_ = strategy;
         // zlib's own header for these parameters (deflate.c): CM 8, CINFO
         // 7, FLEVEL from the first level, FCHECK; run() writes it.
@@ -31,13 +31,29 @@ void Deflater::set_level(int level, int strategy)
         header_ += 31 - header_ % 31;
         return;
     }
-    if (level != level_ || strategy != strategy_) {
+    if (level != zlevel_ || strategy != strategy_) {
         // The stream was flushed at the end of the previous rectangle, so
         // this only switches the parameters for what follows.
         deflateParams(&zs_, level, strategy);
-        level_ = level;
+        zlevel_ = level;
         strategy_ = strategy;
     }
+    level_ = level;
+}
+
+void Deflater::use_level(int level)
+{
+    if (level == zlevel_) {
+        return;
+    }
+    // deflateParams compresses what is pending with the old level into
+    // whatever output room there is and refuses to switch when it does not
+    // fit: end the block here first (run grows the output as needed).
+    zs_.next_in = nullptr;
+    zs_.avail_in = 0;
+    run(Z_BLOCK);
+    deflateParams(&zs_, level, strategy_);
+    zlevel_ = level;
 }
 
 void Deflater::restart(int level, int strategy, std::span<const uint8_t> history)
@@ -48,6 +64,10 @@ void Deflater::restart(int level, int strategy, std::span<const uint8_t> history
     }
     if (active_) {
         deflateReset(&zs_);
+        if (zlevel_ != level_) { // left stored by feed(); nothing is pending
+            deflateParams(&zs_, level_, strategy_);
+            zlevel_ = level_;
+        }
     } else {
         header_pending_ = false;
         set_level(level, strategy);
@@ -126,6 +146,43 @@ void Deflater::run(int flush)
 }
 
 void Deflater::feed(const uint8_t *data, size_t n)
+{
+    // Level 0 has nothing to gain, Z_RLE and Huffman-only are cheap already.
+    const bool adapt = n >= kAdaptMin && level_ > 0 &&
+                       (strategy_ == Z_DEFAULT_STRATEGY || strategy_ == Z_FILTERED);
+    if (!adapt) {
+        use_level(level_);
+        push(data, n);
+        return;
+    }
+    while (n > 0) {
+        // The probe's output is measured between two block ends, so that
+        // nothing compressed earlier and still held by zlib counts in it.
+        use_level(level_);
+        zs_.next_in = nullptr;
+        zs_.avail_in = 0;
+        run(Z_BLOCK);
+        const size_t before = used_;
+        const size_t probe = std::min(n, kProbe);
+        push(data, probe);
+        run(Z_BLOCK);
+        // Incompressible: level_ saved less than 1/32 of the probe.
+        const bool stored = (used_ - before) * 32 >= probe * 31;
+        size_t run_len = std::min(n, stored ? kStoredRun : kCompressedRun);
+        if (n - run_len < kProbe) {
+            run_len = n; // a tail too short to probe goes with this run
+        }
+        if (stored) {
+            use_level(0);
+            stored_runs_++;
+        }
+        push(data + probe, run_len - probe);
+        data += run_len;
+        n -= run_len;
+    }
+}
+
+void Deflater::push(const uint8_t *data, size_t n)
 {
     while (n > 0) {
         const uInt part = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
