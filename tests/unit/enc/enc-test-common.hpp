@@ -81,7 +81,9 @@ inline void fill_rect(Image &im, int x, int y, int w, int h, uint32_t c, int cx0
         for (int xx = std::max({0, x, cx0}); xx < std::min({im.w, x + w, cx1}); xx++) im.at(xx, yy) = c;
 }
 
-enum class Content { Solid, TwoColour, TwentyColour, Photo, Mixed };
+// Noise: uniform random pixels, which zlib cannot compress (Deflater
+// stores them, enc-util.hpp).
+enum class Content { Solid, TwoColour, TwentyColour, Photo, Mixed, Noise };
 
 inline const char *content_name(Content c)
 {
@@ -90,6 +92,7 @@ inline const char *content_name(Content c)
     case Content::TwoColour: return "two-colour";
     case Content::TwentyColour: return "20-colour";
     case Content::Photo: return "photo";
+    case Content::Noise: return "noise";
     default: return "mixed";
     }
 }
@@ -133,6 +136,10 @@ inline void paint(Image &im, Content c, unsigned seed, int x0 = 0, int y0 = 0, i
                 const int b = std::clamp(static_cast<int>(y * 255 / std::max(1, im.h)) + rnd(9) - 4, 0, 255);
                 im.at(x, y) = static_cast<uint32_t>(r << 16 | g << 8 | b);
             }
+        break;
+    case Content::Noise:
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) im.at(x, y) = rng() & 0xffffff;
         break;
     case Content::Mixed: {
         const int mx = (x0 + x1) / 2, my = (y0 + y1) / 2;
