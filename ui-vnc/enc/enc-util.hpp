@@ -83,7 +83,7 @@ public:
     // Inputs from this size on are fed adaptively (smaller ones as they
     // are): a probe of kProbe bytes, then the rest of the segment.
     static constexpr size_t kAdaptMin = 64 * 1024;
-    static constexpr size_t kProbe = 8 * 1024;
+    static constexpr size_t kProbe = 4 * 1024;
     static constexpr size_t kStoredRun = 64 * 1024;
     static constexpr size_t kCompressedRun = 256 * 1024;
 
