@@ -48,13 +48,15 @@ public:
     static constexpr int kMaxArea = 65536;
     // zlib levels when the client sent no CompressLevel (a level it sent
     // is used for every stream).  Measured with bench-encoders (1080p,
-    // CPU MB/s and ratio against level 6 for all): palette indices at 4
-    // keep 94% of level 6's ratio on scroll at 1.6x its speed; copied
+    // CPU MB/s and ratio against level 6 for all): palette indices at 3
+    // (zlib's fastest match search, deflate_fast) keep 84% of level 6's
+    // ratio on scroll at 2.5x its speed (level 4, lazy matching: 94% at
+    // 1.6x; the bytes stay below libvncserver's own); copied
     // pixels (many colours, not smooth) at 3 keep 97% on desktop at 1.4x;
     // the gradient stream uses Z_RLE below level 7 (send_data).  Tight
     // PNG keeps 6.
     static constexpr int kDefaultLevel = 6;
-    static constexpr int kDefaultPaletteLevel = 4;
+    static constexpr int kDefaultPaletteLevel = 3;
     static constexpr int kDefaultCopyLevel = 3;
 
     // JPEG quality (1..100) for a Tight quality level 0..9.
