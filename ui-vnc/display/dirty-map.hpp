@@ -28,6 +28,7 @@ public:
     int width() const { return width_; }
     int height() const { return height_; }
     int blocks_per_row() const { return blocks_; }
+    size_t words_per_row() const { return static_cast<size_t>(words_); } // of row_bits()
 
     // Marks the blocks touched by the rectangle, clipped to the map: x is
     // rounded down to a block boundary and the width up.  Any values are

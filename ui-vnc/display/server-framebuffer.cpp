@@ -72,30 +72,43 @@ void ServerFramebuffer::reset(const SurfaceView &guest)
     }
 }
 
-bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &guest_dirty, DirtyMap &changed,
-                                     bool write_shared)
+// What refresh_from and refresh_rows compare: whole pixels that exist in
+// both the guest row and the copy, rows and blocks present in both and in
+// the map.  `ok` false: nothing to compare.
+struct ServerFramebuffer::Span {
+    bool ok = false;
+    size_t cmp_bytes = 0;
+    int rows = 0;
+    int blocks = 0;
+};
+
+ServerFramebuffer::Span ServerFramebuffer::span_of(const SurfaceView &guest, const DirtyMap &guest_dirty) const
 {
+    Span s;
     if (empty() || guest.data == nullptr || guest.format != format_) {
-        return false;
+        return s;
     }
-    // Whole pixels that exist in both the guest row and the copy.
     const size_t readable = std::min(guest_row_bytes(guest, bytes_pp_), static_cast<size_t>(width_) * bytes_pp_);
     const int cmp_px = static_cast<int>(readable / static_cast<size_t>(bytes_pp_));
-    const size_t cmp_bytes = static_cast<size_t>(cmp_px) * static_cast<size_t>(bytes_pp_);
-    const int rows = std::min({height_, guest.height, guest_dirty.height()});
-    const int blocks = std::min(guest_dirty.blocks_per_row(),
-                                (cmp_px + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit);
-    if (cmp_px == 0 || rows <= 0 || blocks <= 0) {
-        return false;
-    }
+    s.cmp_bytes = static_cast<size_t>(cmp_px) * static_cast<size_t>(bytes_pp_);
+    s.rows = std::min({height_, guest.height, guest_dirty.height()});
+    s.blocks = std::min(guest_dirty.blocks_per_row(), (cmp_px + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit);
+    s.ok = cmp_px > 0 && s.rows > 0 && s.blocks > 0;
+    return s;
+}
 
+// The compare-and-copy pass over rows [y0, y1); sink(y, word, bits) gets
+// each row word's changed blocks.  Rows are independent: bands of them may
+// run on several threads at once (refresh_rows).
+template <class Sink>
+bool ServerFramebuffer::scan_rows(const Span &sp, const SurfaceView &guest, const DirtyMap &guest_dirty, int y0,
+                                  int y1, uint8_t *pixels, Sink &&sink) const
+{
     bool any_changed = false;
-    uint8_t *const pixels = write_shared ? pixels_->data() : writable();
     const size_t block_bytes = static_cast<size_t>(kDirtyPixelsPerBit) * bytes_pp_;
-    // Only the rows the map says may be dirty: a cursor's damage costs its
-    // own rows, not a walk over the whole bitmap.
-    const auto [y0, y1] = guest_dirty.dirty_rows();
-    for (int y = y0; y < std::min(y1, rows); y++) {
+    const size_t cmp_bytes = sp.cmp_bytes;
+    const int blocks = sp.blocks;
+    for (int y = y0; y < y1; y++) {
         const uint8_t *src = guest.data + static_cast<size_t>(y) * static_cast<size_t>(guest.stride);
         uint8_t *dst = pixels + static_cast<size_t>(y) * stride_;
         const std::span<const uint64_t> bits = guest_dirty.row_bits(y);
@@ -139,12 +152,55 @@ bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &g
                 }
             }
             if (differ != 0) {
-                changed.or_word(y, static_cast<int>(w), differ);
+                sink(y, static_cast<int>(w), differ);
                 any_changed = true;
             }
         }
     }
     return any_changed;
+}
+
+bool ServerFramebuffer::refresh_from(const SurfaceView &guest, const DirtyMap &guest_dirty, DirtyMap &changed,
+                                     bool write_shared)
+{
+    const Span sp = span_of(guest, guest_dirty);
+    if (!sp.ok) {
+        return false;
+    }
+    uint8_t *const pixels = write_shared ? pixels_->data() : writable();
+    // Only the rows the map says may be dirty: a cursor's damage costs its
+    // own rows, not a walk over the whole bitmap.
+    const auto [y0, y1] = guest_dirty.dirty_rows();
+    return scan_rows(sp, guest, guest_dirty, y0, std::min(y1, sp.rows), pixels,
+                     [&changed](int y, int w, uint64_t bits) { changed.or_word(y, w, bits); });
+}
+
+ServerFramebuffer::RowsPlan ServerFramebuffer::plan_rows(const SurfaceView &guest, const DirtyMap &guest_dirty,
+                                                         bool write_shared)
+{
+    RowsPlan plan;
+    const Span sp = span_of(guest, guest_dirty);
+    if (!sp.ok) {
+        return plan;
+    }
+    const auto [y0, y1] = guest_dirty.dirty_rows();
+    plan.y0 = y0;
+    plan.y1 = std::max(y0, std::min(y1, sp.rows));
+    plan.words = guest_dirty.words_per_row();
+    plan.pixels = write_shared ? pixels_->data() : writable();
+    return plan;
+}
+
+void ServerFramebuffer::refresh_rows(const RowsPlan &plan, const SurfaceView &guest, const DirtyMap &guest_dirty,
+                                     int y0, int y1, std::span<uint64_t> differ) const
+{
+    const Span sp = span_of(guest, guest_dirty);
+    if (!sp.ok || plan.pixels == nullptr) {
+        return;
+    }
+    scan_rows(sp, guest, guest_dirty, y0, y1, plan.pixels, [&](int y, int w, uint64_t bits) {
+        differ[static_cast<size_t>(y - plan.y0) * plan.words + static_cast<size_t>(w)] = bits;
+    });
 }
 
 SurfaceView ServerFramebuffer::view() const

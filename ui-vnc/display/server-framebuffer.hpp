@@ -54,6 +54,21 @@ public:
     bool refresh_from(const SurfaceView &guest, const DirtyMap &guest_dirty, DirtyMap &changed,
                       bool write_shared = false);
 
+    // refresh_from in bands of rows on several threads: plan_rows() (on
+    // the loop thread: it may copy shared pixels first, as refresh_from
+    // does) says which rows; refresh_rows() then compares and copies rows
+    // [y0, y1) of them, any bands at once, and stores each row's changed
+    // words in `differ` (row plan.y0 at 0, plan.words a row) instead of a
+    // map; the caller ORs them into its map.
+    struct RowsPlan {
+        int y0 = 0, y1 = 0; // empty: nothing to compare
+        size_t words = 0;
+        uint8_t *pixels = nullptr;
+    };
+    RowsPlan plan_rows(const SurfaceView &guest, const DirtyMap &guest_dirty, bool write_shared = false);
+    void refresh_rows(const RowsPlan &plan, const SurfaceView &guest, const DirtyMap &guest_dirty, int y0, int y1,
+                      std::span<uint64_t> differ) const;
+
     int width() const { return width_; }
     int height() const { return height_; }
     int stride() const { return stride_; }
@@ -90,6 +105,11 @@ public:
 private:
     // The pixels, ready to be changed: copied first while shared.
     uint8_t *writable();
+    struct Span;
+    Span span_of(const SurfaceView &guest, const DirtyMap &guest_dirty) const;
+    template <class Sink>
+    bool scan_rows(const Span &sp, const SurfaceView &guest, const DirtyMap &guest_dirty, int y0, int y1,
+                   uint8_t *pixels, Sink &&sink) const;
 
     int width_ = 0;
     int height_ = 0;

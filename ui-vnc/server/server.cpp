@@ -311,7 +311,7 @@ void Server::pull_damage()
         return;
     }
     changed_.clear();
-    fb_.refresh_from(console_->surface(), guest_dirty_, changed_, write_shared);
+    compare_damage(write_shared);
     guest_dirty_.clear();
     if (!changed_.any()) {
         return;

@@ -132,6 +132,9 @@ public:
     // Brings the server copy up to date with the guest (ServerInit of a new
     // client must not describe a stale frame).
     void pull_damage();
+    // The compare-and-copy pass of pull_damage: guest_dirty_ into changed_
+    // (on the pool when the damage is big).
+    void compare_damage(bool write_shared);
     void client_event(qvnc_client_event ev, const Connection &c);
     // From a client: through the keymap, key delay and lock sync.
     void client_key(uint32_t keysym, uint32_t qnum, bool down, bool client_has_leds);
@@ -209,6 +212,7 @@ private:
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
     bool pull_deferred_ = false; // pull_damage() waits for in-place readers
+    std::vector<uint64_t> refresh_differ_; // compare_damage's bands' results
     // Jobs reading fb_ in place: the compare pass writes around their rects.
     std::vector<const EncodeJob *> lent_;
     bool damage_meets_lent() const;

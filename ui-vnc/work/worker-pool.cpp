@@ -102,6 +102,11 @@ void WorkerPool::parallel_for(size_t n, const IndexFn &fn)
     if (n == 0) {
         return;
     }
+    // The loop thread may split work before any job was submitted (a big
+    // Raw update, the damage compare): the workers start here then.
+    if (threads_.empty() && nthreads_ > 1 && n > 1) {
+        start();
+    }
     const size_t helpers = threads_.empty() ? 0 : std::min<size_t>(n - 1, static_cast<size_t>(nthreads_ - 1));
     if (helpers == 0) {
         for (size_t i = 0; i < n; i++) {

@@ -29,7 +29,7 @@ class WorkerPool {
 public:
     using Fn = std::function<void()>;
 
-    // `threads` workers are started on the first submit().
+    // `threads` workers are started on the first submit() or parallel_for().
     WorkerPool(GMainContext *ctx, int threads);
     ~WorkerPool();
     WorkerPool(const WorkerPool &) = delete;

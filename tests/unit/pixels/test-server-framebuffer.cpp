@@ -3,6 +3,7 @@
 // reading one byte too far crashes the test (CVE-2015-5225).
 #include <algorithm>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include <pixman.h>
@@ -306,6 +307,57 @@ void test_refresh_runs_across_words(void **)
     assert_true(changed.test_block(70, 2));
 }
 
+// refresh_rows in bands on three threads at once (as the server's pool
+// runs it on a big frame) finds and copies exactly what refresh_from does,
+// reading the guest no further (it ends at a guard page).
+void test_refresh_rows_in_bands(void **)
+{
+    const int w = 16 * 70 + 9, h = 97, stride = w * 4;
+    GuardedBuffer buf(static_cast<size_t>(stride) * h);
+    fill_pattern(buf.data(), w, h, stride, 0x5000);
+    const SurfaceView gv{w, h, stride, PIXMAN_x8r8g8b8, buf.data()};
+    ServerFramebuffer one, banded;
+    one.reset(gv);
+    banded.reset(gv);
+    uint32_t seed = 12345;
+    auto rnd = [&seed](int n) {
+        seed = seed * 1103515245u + 12345u;
+        return static_cast<int>((seed >> 8) % static_cast<uint32_t>(n));
+    };
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 300; i++) {
+            put32(buf.data() + static_cast<size_t>(rnd(h)) * stride, rnd(w), seed);
+        }
+        DirtyMap guest_dirty(w, h), want(w, h), got(w, h);
+        for (int i = 0; i < 6; i++) {
+            guest_dirty.mark(rnd(w), rnd(h), 1 + rnd(w / 2), 1 + rnd(h / 2));
+        }
+        const bool any = one.refresh_from(gv, guest_dirty, want);
+        const ServerFramebuffer::RowsPlan plan = banded.plan_rows(gv, guest_dirty);
+        std::vector<uint64_t> differ(static_cast<size_t>(plan.y1 - plan.y0) * plan.words, 0);
+        std::vector<std::thread> threads;
+        const int rows = plan.y1 - plan.y0;
+        for (int b = 0; b < 3; b++) {
+            threads.emplace_back([&, b] {
+                banded.refresh_rows(plan, gv, guest_dirty, plan.y0 + rows * b / 3, plan.y0 + rows * (b + 1) / 3,
+                                    differ);
+            });
+        }
+        for (std::thread &t : threads) t.join();
+        for (int y = plan.y0; y < plan.y1; y++) {
+            for (size_t k = 0; k < plan.words; k++) {
+                got.or_word(y, static_cast<int>(k), differ[static_cast<size_t>(y - plan.y0) * plan.words + k]);
+            }
+        }
+        assert_int_equal(count_blocks(got), count_blocks(want));
+        assert_true((count_blocks(want) > 0) == any);
+        for (int y = 0; y < h; y++) {
+            for (int b = 0; b < want.blocks_per_row(); b++) assert_int_equal(got.test_block(b, y), want.test_block(b, y));
+            assert_memory_equal(banded.row(y), one.row(y), static_cast<size_t>(w) * 4);
+        }
+    }
+}
+
 // An encoder snapshot: the geometry of the source, the pixels of the given
 // rectangles, nothing else copied.
 void test_copy_rects_from(void **)
@@ -440,6 +492,7 @@ int main()
         cmocka_unit_test(test_clamped_to_vnc_max),
         cmocka_unit_test(test_unusable_inputs),
         cmocka_unit_test(test_refresh_runs_across_words),
+        cmocka_unit_test(test_refresh_rows_in_bands),
         cmocka_unit_test(test_copy_rects_from),
         cmocka_unit_test(test_share_from_copy_on_write),
         cmocka_unit_test(test_refresh_writes_around_sharer),
