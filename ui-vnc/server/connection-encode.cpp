@@ -6,6 +6,7 @@
 // done.  One job per connection is in flight at a time, so the streams
 // stay in order; while it runs, damage and requests just accumulate.
 #include "byte-writer.hpp"
+#include "chunks.hpp"
 #include "connection.hpp"
 #include "encode-job.hpp"
 #include "protocol.hpp"
@@ -116,8 +117,11 @@ void Connection::start_encode()
         if (!slot) {
             slot = take_encoder(caps_.encoding);
         }
+        // A big update here is Raw: its rows are converted into the queue
+        // by the pool's threads too (RawEncoder::encode_rects).
+        work::WorkerPool *pool = pixels >= enc::kParallelMinPixels ? &server_.workers() : nullptr;
         const EncodeContext ectx{server_.framebuffer(), caps_.pf, *converter_, caps_.compress_level,
-                                 caps_.quality_level, server_.config().lossy, nullptr, server_.tile_freq()};
+                                 caps_.quality_level, server_.config().lossy, pool, server_.tile_freq()};
         encode_update(*slot, ectx, copies_, rects_, out_);
         rects_.clear();
         copies_.clear();
