@@ -50,6 +50,7 @@ private:
     TileFreq freq_;
     std::vector<Tile> tiles_;
     std::vector<uint8_t> seen_; // this pass
+    std::vector<uint64_t> acc_; // a tile row's dirty bits, ORed (record)
     int active_ = 0;            // tiles with n > 0
 };
 
