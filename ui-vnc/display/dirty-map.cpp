@@ -150,6 +150,24 @@ void DirtyMap::mark_all()
     }
 }
 
+void DirtyMap::clear_inside(const Rect &rect)
+{
+    const Rect r = intersect(rect, Rect{0, 0, width_, height_});
+    if (r.empty()) {
+        return;
+    }
+    const int b0 = (r.x + kDirtyPixelsPerBit - 1) / kDirtyPixelsPerBit;
+    // The last block may be short: it is wholly inside when r reaches the
+    // map's right edge.
+    const int b1 = r.right() == width_ ? blocks_ : r.right() / kDirtyPixelsPerBit;
+    if (b1 <= b0) {
+        return;
+    }
+    for (int y = r.y; y < r.bottom(); y++) {
+        clear_range(y, b0, b1);
+    }
+}
+
 void DirtyMap::clear()
 {
     if (ylo_ < yhi_) {

@@ -37,6 +37,9 @@ public:
     void mark(const Rect &r) { mark(r.x, r.y, r.w, r.h); }
     void mark_all();
     void clear();
+    // Clears the blocks that lie wholly inside r (clipped to the map); a
+    // block r covers only in part stays as it is.
+    void clear_inside(const Rect &r);
     bool any() const;
     // ORs in other's damage where the two maps overlap.
     void merge(const DirtyMap &other);

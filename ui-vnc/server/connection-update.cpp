@@ -163,13 +163,40 @@ void Connection::name_changed()
 void Connection::copy_rect(const Rect &src, const Rect &dst)
 {
     // A CopyRect is valid only when the client already shows the source:
-    // nothing pending there, no resize in flight.
-    if (phase_ == Phase::Normal && caps_.copy_rect && !pending_resize_ && !dirty_.any_in(src) &&
+    // nothing pending there, no resize in flight.  Nor when the source was
+    // sent lossy: dst would show JPEG artefacts that the lossless refresh
+    // of idle tiles does not know about (it tracks what was sent lossy,
+    // and dst never was).
+    if (takes_copies() && !pending_resize_ && !dirty_.any_in(src) && !lossy_in(src) &&
         contains(Rect{0, 0, client_w_, client_h_}, dst) && copies_.size() < 64) {
         copies_.emplace_back(src, dst);
     } else {
         dirty_.mark(dst);
     }
+}
+
+bool Connection::takes_copies() const
+{
+    return phase_ == Phase::Normal && caps_.copy_rect;
+}
+
+bool Connection::lossy_in(const Rect &r) const
+{
+    const TileFreq *f = server_.tile_freq();
+    if (!f || lossy_tiles_.empty() || r.empty()) {
+        return false;
+    }
+    const int x1 = std::min((r.right() - 1) / TileFreq::kTile, f->cols - 1);
+    const int y1 = std::min((r.bottom() - 1) / TileFreq::kTile, f->rows - 1);
+    for (int y = std::max(0, r.y / TileFreq::kTile); y <= y1; y++) {
+        for (int x = std::max(0, r.x / TileFreq::kTile); x <= x1; x++) {
+            const size_t i = static_cast<size_t>(y) * f->cols + x;
+            if (i < lossy_tiles_.size() && lossy_tiles_[i]) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 void Connection::led_state_changed()

@@ -82,6 +82,8 @@ public:
     // client saw lossy become dirty again.  True when any did.
     void mark_lossy(std::span<const Rect> rects);
     bool refresh_lossy(std::span<const int> idle_tiles, const UpdateStats &stats);
+    // Some tile r touches was sent lossy and not refreshed since.
+    bool lossy_in(const Rect &r) const;
     void cursor_changed();
     void pointer_mode_changed();
     void name_changed();
@@ -90,6 +92,9 @@ public:
     void audio_samples(std::span<const int16_t> samples, int channels, int frequency);
     // A display copy (CopyRect): the pixels moved in the server copy.
     void copy_rect(const Rect &src, const Rect &dst);
+    // Whether copy_rect() could send this client a CopyRect now (it listed
+    // the encoding and is past the handshake).
+    bool takes_copies() const;
     void bell();
     void try_send_update();
 

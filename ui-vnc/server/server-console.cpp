@@ -1,6 +1,10 @@
 // The emulator-facing half of Server: the console it shows and the damage
 // path into the server-side copy.
+#include <algorithm>
+#include <optional>
+
 #include "connection.hpp"
+#include "scroll-detect.hpp"
 #include "server.hpp"
 #include "worker-pool.hpp"
 
@@ -140,6 +144,23 @@ void Server::set_clipboard(std::string utf8)
     clipboard_ = std::move(utf8);
     for (auto &c : conns_) {
         c->clipboard_changed();
+    }
+}
+
+void Server::move_scrolled()
+{
+    if (fb_.shared() || std::none_of(conns_.begin(), conns_.end(), [](const auto &c) { return c->takes_copies(); })) {
+        return;
+    }
+    const std::optional<ScrollMove> m = find_scroll(console_->surface(), fb_, guest_dirty_);
+    if (!m) {
+        return;
+    }
+    fb_.copy_rect(m->src, m->dst);
+    // dst now equals the guest there: nothing to compare.
+    guest_dirty_.clear_inside(m->dst);
+    for (auto &c : conns_) {
+        c->copy_rect(m->src, m->dst); // or plain damage for those that cannot
     }
 }
 

@@ -311,6 +311,9 @@ void Server::pull_damage()
         return;
     }
     changed_.clear();
+    if (!write_shared) {
+        move_scrolled();
+    }
     compare_damage(write_shared);
     guest_dirty_.clear();
     if (!changed_.any()) {

@@ -135,6 +135,12 @@ public:
     // The compare-and-copy pass of pull_damage: guest_dirty_ into changed_
     // (on the pool when the damage is big).
     void compare_damage(bool write_shared);
+    // A vertical scroll found in the guest's damage (scroll-detect.hpp) is
+    // moved in the server copy and sent as CopyRect to clients that take
+    // it; the compare then finds only the new rows.  Only when some client
+    // takes CopyRects and no job shares the pixels (the move would copy
+    // the whole frame first).
+    void move_scrolled();
     void client_event(qvnc_client_event ev, const Connection &c);
     // From a client: through the keymap, key delay and lock sync.
     void client_key(uint32_t keysym, uint32_t qnum, bool down, bool client_has_leds);

@@ -7,6 +7,9 @@
  *                             deterministic picture
  *   fill RRGGBB               paint the whole surface one colour, report it
  *   copy SX SY DX DY W H      blit in the surface and qvnc_display_copy()
+ *   scroll N                  move the picture up N rows, draw N new rows at
+ *                             the bottom and report the whole surface as
+ *                             damage (a guest that scrolls by redrawing)
  *   password [PW]             qvnc_display_set_password (no PW: "")
  *   hmp LINE                  run a monitor command; prints "HMP <text>"
  *                             (the output with \r\n as "\\r\\n") first
@@ -46,6 +49,7 @@ typedef struct host {
     uint32_t *pixels;   /* x8r8g8b8-style 32-bit words in the current format */
     uint32_t format;
     int w, h;           /* stride is w * 4 */
+    int scrolls;        /* `scroll` commands so far: the new rows' colour */
     /* animation */
     int frames_left, frames_done, resize_every, cycle_formats;
     guint32 rng;
@@ -299,6 +303,23 @@ static void handle(host *h, char *line)
         } else {
             /* the library accepted it: the rectangles are inside the surface */
             blit(h, sx, sy, dx, dy, w, hh);
+            printf("OK\n");
+        }
+    } else if (strcmp(line, "scroll") == 0) {
+        int n = 0;
+        if (!arg || sscanf(arg, "%d", &n) != 1 || n <= 0 || n >= h->h) {
+            answer_error(NULL, "scroll N (0 < N < height)");
+        } else {
+            blit(h, 0, n, 0, 0, h->w, h->h - n);
+            h->scrolls++;
+            for (int y = h->h - n; y < h->h; y++) {
+                for (int x = 0; x < h->w; x++) {
+                    uint32_t rgb = (uint32_t)(h->scrolls * 37 & 0xff) << 16 | (uint32_t)(x * 3 & 0xff) << 8 |
+                                   (uint32_t)(y * 7 & 0xff);
+                    h->pixels[(size_t)y * h->w + x] = to_format(h->format, rgb);
+                }
+            }
+            qvnc_display_update(h->disp, 0, 0, h->w, h->h);
             printf("OK\n");
         }
     } else if (strcmp(line, "password") == 0) {
