@@ -333,14 +333,17 @@ void configure(rfbClient *client, const Config &c)
     client->format.redShift = 16;
     client->format.greenShift = 8;
     client->format.blueShift = 0;
+    // CopyRect listed after the encoding, as every real viewer lists it
+    // (TigerVNC, gtk-vnc, noVNC; libvncclient's default): a server that
+    // finds moved pixels may use it, and the frame hashes check the result.
     if (c.encoding == "raw") {
-        client->appData.encodingsString = "raw";
+        client->appData.encodingsString = "raw copyrect";
     } else if (c.encoding == "hextile") {
-        client->appData.encodingsString = "hextile raw";
+        client->appData.encodingsString = "hextile copyrect raw";
     } else if (c.encoding == "zrle") {
-        client->appData.encodingsString = "zrle raw";
+        client->appData.encodingsString = "zrle copyrect raw";
     } else {
-        client->appData.encodingsString = "tight raw";
+        client->appData.encodingsString = "tight copyrect raw";
     }
     // Tight lossless: no quality level is sent, so no server may use JPEG.
     client->appData.enableJPEG = c.encoding == "tight-jpeg" ? TRUE : FALSE;
