@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -93,6 +94,18 @@ public:
         while (x1 < hi && std::memcmp(now(y) + off(x1), before(y + dy) + off(x1), off(1)) == 0) x1++;
         return x1;
     }
+    // The first x in (x0, x1) where the guest's row y has an edge (a pixel
+    // unlike its left neighbour), or x1.
+    int first_edge(int y, int x0, int x1) const
+    {
+        const uint8_t *r = now(y);
+        for (int x = x0 + 1; x < x1; x++) {
+            if (std::memcmp(r + off(x - 1), r + off(x), off(1)) != 0) {
+                return x;
+            }
+        }
+        return x1;
+    }
     // All pixels of the guest's row y in [x0, x1) alike: it would match
     // anywhere.
     bool flat(int y, int x0, int x1) const
@@ -113,13 +126,36 @@ private:
     int bpp_;
 };
 
+// Runs body(i) for i in [0, n): on `bands` when there is one.
+void for_rows(const RunBands &bands, int n, const std::function<void(int, int)> &body)
+{
+    constexpr int kBands = 8;
+    if (!bands || n < 64) {
+        body(0, n);
+        return;
+    }
+    bands(kBands, [&](size_t k) {
+        body(static_cast<int>(static_cast<int64_t>(n) * static_cast<int64_t>(k) / kBands),
+             static_cast<int>(static_cast<int64_t>(n) * static_cast<int64_t>(k + 1) / kBands));
+    });
+}
+
 // The longest run of rows y of the box whose columns [x0, x1) moved by dy.
-std::pair<int, int> longest_band(const Rows &rows, const Box &b, int dy, int x0, int x1)
+std::pair<int, int> longest_band(const Rows &rows, const Box &b, int dy, int x0, int x1, const RunBands &bands)
 {
     const int ya = std::max(b.y0, b.y0 - dy), yb = std::min(b.y1, b.y1 - dy);
+    if (yb <= ya) {
+        return {0, 0};
+    }
+    std::vector<uint8_t> ok(static_cast<size_t>(yb - ya));
+    for_rows(bands, yb - ya, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
+            ok[static_cast<size_t>(i)] = rows.moved(ya + i, dy, x0, x1);
+        }
+    });
     int best_a = 0, best_b = 0, run = ya;
     for (int y = ya; y < yb; y++) {
-        if (!rows.moved(y, dy, x0, x1)) {
+        if (!ok[static_cast<size_t>(y - ya)]) {
             run = y + 1;
         } else if (y + 1 - run > best_b - best_a) {
             best_a = run;
@@ -131,7 +167,8 @@ std::pair<int, int> longest_band(const Rows &rows, const Box &b, int dy, int x0,
 
 } // namespace
 
-std::optional<ScrollMove> find_scroll(const SurfaceView &guest, const ServerFramebuffer &fb, const DirtyMap &damage)
+std::optional<ScrollMove> find_scroll(const SurfaceView &guest, const ServerFramebuffer &fb, const DirtyMap &damage,
+                                      const RunBands &bands)
 {
     const std::optional<Box> box = damage_box(guest, fb, damage);
     if (!box) {
@@ -164,8 +201,13 @@ std::optional<ScrollMove> find_scroll(const SurfaceView &guest, const ServerFram
             continue;
         }
         sampled++;
+        // Candidates are tried on a short window at the row's first edge
+        // first: rows of text share long runs of background, which a
+        // compare of whole rows would walk through at every shift.
+        const int wx0 = std::max(mx0, rows.first_edge(s, mx0, mx1) - 8), wx1 = std::min(mx1, wx0 + 64);
         for (int dy = -max_shift; dy <= max_shift; dy++) {
-            if (dy == 0 || s + dy < b.y0 || s + dy >= b.y1 || !rows.moved(s, dy, mx0, mx1)) {
+            if (dy == 0 || s + dy < b.y0 || s + dy >= b.y1 || !rows.moved(s, dy, wx0, wx1) ||
+                !rows.moved(s, dy, mx0, mx1)) {
                 continue;
             }
             auto it = std::find_if(votes.begin(), votes.end(), [dy](const Vote &v) { return v.dy == dy; });
@@ -190,7 +232,7 @@ std::optional<ScrollMove> find_scroll(const SurfaceView &guest, const ServerFram
     // The first shift whose band is long enough wins (each try compares
     // up to the whole box).
     for (size_t i = 0; i < votes.size() && i < 3 && band.second - band.first < need; i++) {
-        const auto found = longest_band(rows, b, votes[i].dy, mx0, mx1);
+        const auto found = longest_band(rows, b, votes[i].dy, mx0, mx1, bands);
         if (found.second - found.first > band.second - band.first) {
             band = found;
             dy = votes[i].dy;
@@ -199,11 +241,29 @@ std::optional<ScrollMove> find_scroll(const SurfaceView &guest, const ServerFram
     if (band.second - band.first < need) {
         return std::nullopt;
     }
-    // Widen to the columns every row of the band still matches in.
+    // Widen to the columns every row of the band still matches in: the
+    // reach of a few rows first, then every row checked against it (in
+    // bands), narrowing row by row only where one falls short.
     int x0 = b.x0, x1 = b.x1;
-    for (int y = band.first; y < band.second && (x0 < mx0 || x1 > mx1); y++) {
+    const int rows_n = band.second - band.first;
+    for (int y : {band.first, band.first + rows_n / 2, band.second - 1}) {
         x0 = rows.reach_left(y, dy, mx0, x0);
         x1 = rows.reach_right(y, dy, mx1, x1);
+    }
+    if (x0 < mx0 || x1 > mx1) {
+        std::atomic<bool> short_row{false};
+        for_rows(bands, rows_n, [&](int i0, int i1) {
+            for (int i = i0; i < i1 && !short_row.load(std::memory_order_relaxed); i++) {
+                const int y = band.first + i;
+                if ((x0 < mx0 && !rows.moved(y, dy, x0, mx0)) || (x1 > mx1 && !rows.moved(y, dy, mx1, x1))) {
+                    short_row.store(true, std::memory_order_relaxed);
+                }
+            }
+        });
+        for (int y = band.first; short_row && y < band.second && (x0 < mx0 || x1 > mx1); y++) {
+            x0 = rows.reach_left(y, dy, mx0, x0);
+            x1 = rows.reach_right(y, dy, mx1, x1);
+        }
     }
     const int n = band.second - band.first;
     return ScrollMove{Rect{x0, band.first + dy, x1 - x0, n}, Rect{x0, band.first, x1 - x0, n}};

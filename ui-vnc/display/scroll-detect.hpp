@@ -6,6 +6,8 @@
 // list it, and the compare that follows finds only the rows that are new.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <optional>
 
 #include "dirty-map.hpp"
@@ -27,7 +29,12 @@ struct ScrollMove {
 // the box's columns), so moving src to dst in the copy makes dst equal to
 // the guest.  Looks at a few sample rows first: damage that did not scroll
 // (video, a redraw) costs a few thousand early-exit row compares.
-std::optional<ScrollMove> find_scroll(const SurfaceView &guest, const ServerFramebuffer &fb, const DirtyMap &damage);
+// `bands`, when given, runs body(0..n-1) on several threads and returns
+// when all are done (the display's worker pool): the band's rows are
+// verified in parallel, which on a 1080p scroll is most of the work.
+using RunBands = std::function<void(size_t n, const std::function<void(size_t)> &body)>;
+std::optional<ScrollMove> find_scroll(const SurfaceView &guest, const ServerFramebuffer &fb, const DirtyMap &damage,
+                                      const RunBands &bands = {});
 
 inline constexpr int kScrollMinRows = 16;
 inline constexpr int kScrollMinWidth = 64;

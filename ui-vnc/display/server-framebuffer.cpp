@@ -270,6 +270,17 @@ void ServerFramebuffer::copy_rects_from(const ServerFramebuffer &src, std::span<
     }
 }
 
+void ServerFramebuffer::take_rows(const SurfaceView &guest, const Rect &r, int y0, int y1)
+{
+    const size_t row_bytes = static_cast<size_t>(r.w) * bytes_pp_;
+    const size_t off = static_cast<size_t>(r.x) * bytes_pp_;
+    uint8_t *const pixels = pixels_->data(); // made writable by the caller
+    for (int y = y0; y < y1; y++) {
+        std::memcpy(pixels + static_cast<size_t>(y) * stride_ + off,
+                    guest.data + static_cast<size_t>(y) * guest.stride + off, row_bytes);
+    }
+}
+
 void ServerFramebuffer::copy_rect(const Rect &src, const Rect &dst)
 {
     const size_t row_bytes = static_cast<size_t>(src.w) * bytes_pp_;

@@ -101,6 +101,12 @@ public:
     // Moves the pixels of `src` to `dst` (same size, both inside the copy:
     // the caller checks), overlapping allowed, as a guest blit does.
     void copy_rect(const Rect &src, const Rect &dst);
+    // Copies rows [y0, y1) of r from the guest (same format; r inside both:
+    // the caller checks).  Bands of one rect may run on several threads;
+    // call make_writable() on the loop thread first.
+    void take_rows(const SurfaceView &guest, const Rect &r, int y0, int y1);
+    // The pixels made writable (copied first while shared); loop thread.
+    void make_writable() { writable(); }
 
 private:
     // The pixels, ready to be changed: copied first while shared.

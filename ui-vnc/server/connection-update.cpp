@@ -163,13 +163,16 @@ void Connection::name_changed()
 void Connection::copy_rect(const Rect &src, const Rect &dst)
 {
     // A CopyRect is valid only when the client already shows the source:
-    // nothing pending there, no resize in flight.  Nor when the source was
-    // sent lossy: dst would show JPEG artefacts that the lossless refresh
-    // of idle tiles does not know about (it tracks what was sent lossy,
-    // and dst never was).
-    if (takes_copies() && !pending_resize_ && !dirty_.any_in(src) && !lossy_in(src) &&
+    // nothing pending there, no resize in flight.
+    if (takes_copies() && !pending_resize_ && !dirty_.any_in(src) &&
         contains(Rect{0, 0, client_w_, client_h_}, dst) && copies_.size() < 64) {
         copies_.emplace_back(src, dst);
+        // A source sent lossy (JPEG) brings its artefacts along: dst is
+        // then lossy too, for the lossless refresh of idle tiles.
+        if (lossy_in(src)) {
+            const Rect d[1] = {dst};
+            mark_lossy(d);
+        }
     } else {
         dirty_.mark(dst);
     }

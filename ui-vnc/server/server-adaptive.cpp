@@ -18,7 +18,9 @@ void Server::record_changes()
     if (!tile_freq()) {
         return;
     }
-    stats_.record(changed_, g_get_monotonic_time());
+    // A scrolled band is not in changed_ (its rows were moved, not
+    // compared) but its tiles did change.
+    stats_.record(changed_, g_get_monotonic_time(), moved_);
     if (stats_.active() && !stats_timer_) {
         stats_timer_ = io::add_timeout(main_context(), UpdateStats::kExpireMs, [this] {
             expire_stats();

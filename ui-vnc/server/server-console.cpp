@@ -147,21 +147,44 @@ void Server::set_clipboard(std::string utf8)
     }
 }
 
-void Server::move_scrolled()
+Rect Server::move_scrolled()
 {
     if (fb_.shared() || std::none_of(conns_.begin(), conns_.end(), [](const auto &c) { return c->takes_copies(); })) {
-        return;
+        return {};
     }
-    const std::optional<ScrollMove> m = find_scroll(console_->surface(), fb_, guest_dirty_);
+    const SurfaceView guest = console_->surface();
+    work::WorkerPool &pool = workers();
+    RunBands bands;
+    if (pool.slots() >= 2) {
+        bands = [&pool](size_t n, const std::function<void(size_t)> &body) {
+            pool.parallel_for(n, [&body](size_t i, int) { body(i); });
+        };
+    }
+    const std::optional<ScrollMove> m = find_scroll(guest, fb_, guest_dirty_, bands);
     if (!m) {
-        return;
+        return {};
     }
-    fb_.copy_rect(m->src, m->dst);
+    // The guest's dst rows are what the copy holds at src (find_scroll
+    // compared them): copying them from the guest is the move, and unlike
+    // a move inside the copy, bands of it can run in parallel.
+    fb_.make_writable();
+    const Rect dst = m->dst;
+    auto take = [&](size_t k, size_t n) {
+        const int a = dst.y + static_cast<int>(static_cast<int64_t>(dst.h) * static_cast<int64_t>(k) / static_cast<int64_t>(n));
+        const int e = dst.y + static_cast<int>(static_cast<int64_t>(dst.h) * static_cast<int64_t>(k + 1) / static_cast<int64_t>(n));
+        fb_.take_rows(guest, dst, a, e);
+    };
+    if (bands && dst.h >= 64) {
+        bands(8, [&](size_t k) { take(k, 8); });
+    } else {
+        take(0, 1);
+    }
     // dst now equals the guest there: nothing to compare.
     guest_dirty_.clear_inside(m->dst);
     for (auto &c : conns_) {
         c->copy_rect(m->src, m->dst); // or plain damage for those that cannot
     }
+    return m->dst;
 }
 
 Status Server::copy(int src_x, int src_y, int dst_x, int dst_y, int w, int h)

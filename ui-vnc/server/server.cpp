@@ -311,12 +311,13 @@ void Server::pull_damage()
         return;
     }
     changed_.clear();
-    if (!write_shared) {
-        move_scrolled();
-    }
+    moved_ = write_shared ? Rect{} : move_scrolled();
     compare_damage(write_shared);
     guest_dirty_.clear();
     if (!changed_.any()) {
+        if (!moved_.empty()) {
+            record_changes();
+        }
         return;
     }
     record_changes();

@@ -139,8 +139,9 @@ public:
     // moved in the server copy and sent as CopyRect to clients that take
     // it; the compare then finds only the new rows.  Only when some client
     // takes CopyRects and no job shares the pixels (the move would copy
-    // the whole frame first).
-    void move_scrolled();
+    // the whole frame first).  Returns the band's destination (empty when
+    // nothing moved): its tiles changed for the adaptive statistics.
+    Rect move_scrolled();
     void client_event(qvnc_client_event ev, const Connection &c);
     // From a client: through the keymap, key delay and lock sync.
     void client_key(uint32_t keysym, uint32_t qnum, bool down, bool client_has_leds);
@@ -217,6 +218,7 @@ private:
     ServerFramebuffer fb_;
     DirtyMap guest_dirty_{0, 0};
     DirtyMap changed_{0, 0};
+    Rect moved_;                 // this pass's scrolled band (move_scrolled)
     bool pull_deferred_ = false; // pull_damage() waits for in-place readers
     std::vector<uint64_t> refresh_differ_; // compare_damage's bands' results
     // Jobs reading fb_ in place: the compare pass writes around their rects.

@@ -24,7 +24,7 @@ Rect UpdateStats::tile_rect(int i) const
     return Rect{x, y, std::min(TileFreq::kTile, width_ - x), std::min(TileFreq::kTile, height_ - y)};
 }
 
-void UpdateStats::record(const DirtyMap &changed, int64_t now_us)
+void UpdateStats::record(const DirtyMap &changed, int64_t now_us, const Rect &also)
 {
     if (changed.width() != width_ || changed.height() != height_) {
         resize(changed.width(), changed.height()); // a new surface
@@ -54,6 +54,13 @@ void UpdateStats::record(const DirtyMap &changed, int64_t now_us)
         for (int tx = 0; tx < freq_.cols; tx++) {
             const size_t bit = static_cast<size_t>(tx) * kBlocksPerTile;
             seen[tx] = (acc_[bit / 64] >> (bit % 64) & kGroup) != 0;
+        }
+    }
+    if (const Rect a = intersect(also, Rect{0, 0, width_, height_}); !a.empty()) {
+        for (int ty = a.y / TileFreq::kTile; ty <= (a.bottom() - 1) / TileFreq::kTile; ty++) {
+            for (int tx = a.x / TileFreq::kTile; tx <= (a.right() - 1) / TileFreq::kTile; tx++) {
+                seen_[static_cast<size_t>(ty) * freq_.cols + tx] = 1;
+            }
         }
     }
     for (size_t i = 0; i < tiles_.size(); i++) {

@@ -28,8 +28,8 @@ public:
     // A new surface: every tile without history.
     void resize(int width, int height);
     // The blocks that changed in one compare pass, at `now_us` (a map of
-    // another size first resizes).
-    void record(const DirtyMap &changed, int64_t now_us);
+    // another size first resizes), and the tiles `also` touches.
+    void record(const DirtyMap &changed, int64_t now_us, const Rect &also = {});
     // Tiles unchanged for kIdleUs: history dropped, frequency 0, and their
     // indices (row-major) appended to `idle`.
     void expire(int64_t now_us, std::vector<int> &idle);

@@ -2,7 +2,9 @@
 // rows away.  The guest ends at a PROT_NONE page (no read past the box).
 #include <cstring>
 #include <optional>
+#include <functional>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include <pixman.h>
@@ -66,8 +68,16 @@ std::vector<uint32_t> shifted(const std::vector<uint32_t> &from, int dy, unsigne
     return to;
 }
 
+// Bands on threads of their own, as the worker pool runs them.
+void on_threads(size_t n, const std::function<void(size_t)> &body)
+{
+    std::vector<std::thread> t;
+    for (size_t i = 0; i < n; i++) t.emplace_back(body, i);
+    for (auto &th : t) th.join();
+}
+
 std::optional<ScrollMove> detect(const std::vector<uint32_t> &before, const std::vector<uint32_t> &now,
-                                 const Rect &damage)
+                                 const Rect &damage, const RunBands &bands = {})
 {
     Guest g;
     g.set(before);
@@ -76,14 +86,15 @@ std::optional<ScrollMove> detect(const std::vector<uint32_t> &before, const std:
     g.set(now);
     DirtyMap d(kW, kH);
     d.mark(damage);
-    return find_scroll(g.view(), fb, d);
+    return find_scroll(g.view(), fb, d, bands);
 }
 
 void finds_up_and_down(void **)
 {
     const std::vector<uint32_t> a = picture(1);
-    for (int dy : {16, 1, -5, 70}) {
-        const std::optional<ScrollMove> m = detect(a, shifted(a, dy, 2), Rect{0, 0, kW, kH});
+    for (int dy : {16, 1, -5, 70, -16}) {
+        const std::optional<ScrollMove> m =
+            detect(a, shifted(a, dy, 2), Rect{0, 0, kW, kH}, dy == -16 ? RunBands(on_threads) : RunBands());
         assert_true(m.has_value());
         const int n = kH - (dy > 0 ? dy : -dy);
         assert_true(m->src == (Rect{0, dy > 0 ? dy : 0, kW, n}));
@@ -107,6 +118,8 @@ void stays_in_the_damage(void **)
     }
     const std::optional<ScrollMove> m = detect(a, b, Rect{20, 20, 121, 100});
     assert_true(m.has_value());
+    const std::optional<ScrollMove> mt = detect(a, b, Rect{20, 20, 121, 100}, on_threads);
+    assert_true(mt.has_value() && mt->src == m->src && mt->dst == m->dst);
     // Rows 20..111 of the box are rows 28..119 of before (and 112..119 are new).
     assert_true(m->dst == (Rect{32, 20, 96, 92}));
     assert_true(m->src == (Rect{32, 28, 96, 92}));
