@@ -21,6 +21,22 @@ void Server::record_changes()
     // A scrolled band is not in changed_ (its rows were moved, not
     // compared) but its tiles did change.
     stats_.record(changed_, g_get_monotonic_time(), moved_);
+    start_stats_timer();
+}
+
+void Server::record_copy(const Rect &dst)
+{
+    if (!tile_freq()) {
+        return;
+    }
+    // The copied tiles changed: they go idle, and get their lossless
+    // refresh where the copy brought JPEG along, like any other.
+    stats_.record_rect(dst, g_get_monotonic_time());
+    start_stats_timer();
+}
+
+void Server::start_stats_timer()
+{
     if (stats_.active() && !stats_timer_) {
         stats_timer_ = io::add_timeout(main_context(), UpdateStats::kExpireMs, [this] {
             expire_stats();

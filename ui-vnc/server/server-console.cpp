@@ -214,6 +214,9 @@ Status Server::copy(int src_x, int src_y, int dst_x, int dst_y, int w, int h)
     fb_.copy_rect(src, dst);
     for (auto &c : conns_) {
         c->copy_rect(src, dst);
+    }
+    record_copy(dst);
+    for (auto &c : conns_) {
         c->try_send_update();
     }
     return ok_status();

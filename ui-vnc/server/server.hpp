@@ -181,6 +181,8 @@ private:
     // Adaptive mode (server-adaptive.cpp): the changes of a compare pass
     // into the statistics, and the timer that finds idle tiles.
     void record_changes();
+    void record_copy(const Rect &dst);
+    void start_stats_timer();
     void expire_stats();
     void refresh();
     void reap();

@@ -56,13 +56,32 @@ void UpdateStats::record(const DirtyMap &changed, int64_t now_us, const Rect &al
             seen[tx] = (acc_[bit / 64] >> (bit % 64) & kGroup) != 0;
         }
     }
-    if (const Rect a = intersect(also, Rect{0, 0, width_, height_}); !a.empty()) {
-        for (int ty = a.y / TileFreq::kTile; ty <= (a.bottom() - 1) / TileFreq::kTile; ty++) {
-            for (int tx = a.x / TileFreq::kTile; tx <= (a.right() - 1) / TileFreq::kTile; tx++) {
-                seen_[static_cast<size_t>(ty) * freq_.cols + tx] = 1;
-            }
+    see(also);
+    touch_seen(now_us);
+}
+
+void UpdateStats::record_rect(const Rect &r, int64_t now_us)
+{
+    std::fill(seen_.begin(), seen_.end(), 0);
+    see(r);
+    touch_seen(now_us);
+}
+
+void UpdateStats::see(const Rect &r)
+{
+    const Rect a = intersect(r, Rect{0, 0, width_, height_});
+    if (a.empty()) {
+        return;
+    }
+    for (int ty = a.y / TileFreq::kTile; ty <= (a.bottom() - 1) / TileFreq::kTile; ty++) {
+        for (int tx = a.x / TileFreq::kTile; tx <= (a.right() - 1) / TileFreq::kTile; tx++) {
+            seen_[static_cast<size_t>(ty) * freq_.cols + tx] = 1;
         }
     }
+}
+
+void UpdateStats::touch_seen(int64_t now_us)
+{
     for (size_t i = 0; i < tiles_.size(); i++) {
         if (!seen_[i]) {
             continue;

@@ -30,6 +30,8 @@ public:
     // The blocks that changed in one compare pass, at `now_us` (a map of
     // another size first resizes), and the tiles `also` touches.
     void record(const DirtyMap &changed, int64_t now_us, const Rect &also = {});
+    // The tiles r touches changed at `now_us` (a guest-reported copy).
+    void record_rect(const Rect &r, int64_t now_us);
     // Tiles unchanged for kIdleUs: history dropped, frequency 0, and their
     // indices (row-major) appended to `idle`.
     void expire(int64_t now_us, std::vector<int> &idle);
@@ -41,6 +43,10 @@ public:
     Rect tile_rect(int i) const;
 
 private:
+    // seen_[i] = 1 for the tiles r touches.
+    void see(const Rect &r);
+    // Adds now_us to the history of the tiles seen_ marks.
+    void touch_seen(int64_t now_us);
     struct Tile {
         std::array<int64_t, kTimes> times{};
         int n = 0;   // valid entries

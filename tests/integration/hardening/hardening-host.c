@@ -13,12 +13,13 @@
  *   password [PW]             qvnc_display_set_password (no PW: "")
  *   hmp LINE                  run a monitor command; prints "HMP <text>"
  *                             (the output with \r\n as "\\r\\n") first
- *   animate FRAMES SEED MS RESIZE_EVERY FORMATS
+ *   animate FRAMES SEED MS RESIZE_EVERY FORMATS [ROWS]
  *                             runs FRAMES frames, one every MS ms, of random
  *                             damage (rectangles of colour and of noise, and
  *                             blits); every RESIZE_EVERY frames (0: never) a
  *                             new surface size, with the format cycling when
- *                             FORMATS is 1.  Answers OK at once; prints
+ *                             FORMATS is 1; with ROWS, only the top ROWS
+ *                             rows change.  Answers OK at once; prints
  *                             "HALFWAY frames=N/2" in the middle and
  *                             "STOPPED frames=N" after the last frame.  The
  *                             picture does not change afterwards.
@@ -52,6 +53,7 @@ typedef struct host {
     int scrolls;        /* `scroll` commands so far: the new rows' colour */
     /* animation */
     int frames_left, frames_done, resize_every, cycle_formats;
+    int anim_rows;      /* the animation stays above this row (0: none) */
     guint32 rng;
     guint anim_source;
 } host;
@@ -164,16 +166,17 @@ static void anim_frame(host *h)
         new_surface(h, anim_sizes[i][0], anim_sizes[i][1], f);
     }
     int nrect = 1 + (int)(rnd(h) % 4);
+    const int rows = h->anim_rows > 0 && h->anim_rows < h->h ? h->anim_rows : h->h;
     for (int k = 0; k < nrect; k++) {
         int w = 1 + (int)(rnd(h) % (guint32)(h->w < 48 ? h->w : 48));
-        int hh = 1 + (int)(rnd(h) % (guint32)(h->h < 40 ? h->h : 40));
+        int hh = 1 + (int)(rnd(h) % (guint32)(rows < 40 ? rows : 40));
         int x = (int)(rnd(h) % (guint32)(h->w - w + 1));
-        int y = (int)(rnd(h) % (guint32)(h->h - hh + 1));
+        int y = (int)(rnd(h) % (guint32)(rows - hh + 1));
         guint32 kind = rnd(h) % 8;
-        if (kind == 0 && w < h->w && hh < h->h) {
+        if (kind == 0 && w < h->w && hh < rows) {
             /* a blit of a block to a random place */
             int dx = (int)(rnd(h) % (guint32)(h->w - w + 1));
-            int dy = (int)(rnd(h) % (guint32)(h->h - hh + 1));
+            int dy = (int)(rnd(h) % (guint32)(rows - hh + 1));
             blit(h, x, y, dx, dy, w, hh);
             if (!qvnc_display_copy(h->disp, x, y, dx, dy, w, hh, NULL)) {
                 qvnc_display_update(h->disp, dx, dy, w, hh);
@@ -338,9 +341,9 @@ static void handle(host *h, char *line)
             printf("OK\n");
         }
     } else if (strcmp(line, "animate") == 0) {
-        int frames, seed, ms, resize_every, cycle;
-        if (!arg || sscanf(arg, "%d %d %d %d %d", &frames, &seed, &ms, &resize_every, &cycle) != 5) {
-            answer_error(NULL, "animate FRAMES SEED MS RESIZE_EVERY FORMATS");
+        int frames, seed, ms, resize_every, cycle, rows = 0;
+        if (!arg || sscanf(arg, "%d %d %d %d %d %d", &frames, &seed, &ms, &resize_every, &cycle, &rows) < 5) {
+            answer_error(NULL, "animate FRAMES SEED MS RESIZE_EVERY FORMATS [ROWS]");
         } else if (h->anim_source) {
             answer_error(NULL, "already animating");
         } else {
@@ -349,6 +352,7 @@ static void handle(host *h, char *line)
             h->rng = (guint32)seed * 2654435761u + 1;
             h->resize_every = resize_every;
             h->cycle_formats = cycle;
+            h->anim_rows = rows;
             h->anim_source = g_timeout_add(ms > 0 ? (guint)ms : 1, anim_tick, h);
             printf("OK\n");
         }

@@ -103,6 +103,7 @@ class Viewer(RfbClient):
         # losslessly.
         self.quality = quality
         self.jpeg_rects = 0
+        self.copy_rects = 0
         self.formats = list(formats)
         self.switch_every = switch_every
         self.copyrect = copyrect
@@ -278,6 +279,7 @@ class Viewer(RfbClient):
             sx, sy = struct.unpack('>HH', self.recv_exact(4, 'CopyRect source'))
             fb.check(sx, sy, w, h, 'CopyRect source')
             fb.copy(sx, sy, x, y, w, h)
+            self.copy_rects += 1
         elif enc == ENC_ZLIB:
             n = self.u32('Zlib length')
             if self.zlib_stream is None:

@@ -7,7 +7,9 @@ with a Tight viewer that sent a quality level,
     tiles sent lossy are sent again losslessly: the viewer, which skips
     JPEG rectangles (rfbview counts them), then matches the guest bit for
     bit.  With non-adaptive=on nothing is refreshed, so that is the
-    adaptive mode at work.
+    adaptive mode at work;
+  - a CopyRect of tiles sent as JPEG carries the JPEG along: the copy's
+    destination, never sent lossy itself, must be refreshed too.
 """
 
 import os
@@ -26,8 +28,16 @@ QUALITY = 6
 PF = rfbview.FORMATS[0]
 
 
-def viewer(port, label):
-    return rfbview.Viewer(port, rfbview.ENC_TIGHT, [PF], label=label, copyrect=False, quality=QUALITY).start()
+def viewer(port, label, copyrect=False):
+    return rfbview.Viewer(port, rfbview.ENC_TIGHT, [PF], label=label, copyrect=copyrect, quality=QUALITY).start()
+
+
+def wait_answers(v, n):
+    with v.cond:
+        while v.answers < n:   # woken by each decoded update
+            if v.error:
+                raise v.error
+            v.cond.wait(10)
 
 
 def first_frame(suffix, want_jpeg):
@@ -86,7 +96,37 @@ def moving_then_still():
         stop_checked(host, 'hardening-host')
 
 
+def copy_of_lossy_tiles():
+    host, port = start_host(',lossy=on', size='320x240')
+    try:
+        v = viewer(port, 'viewer', copyrect=True)
+        try:
+            wait_answers(v, 1)
+            # The top 96 rows change fast (tile rows 0-1: their noise goes
+            # as JPEG), the rest never.
+            start = host.mark()
+            check(host_command(host, 'animate 200 5 10 0 0 96') == 'OK', 'animate refused')
+            host.wait_line(r'^STOPPED frames=200$', 60, start, what='the animation to end')
+            check(v.jpeg_rects > 0, 'the fast tiles were not sent as JPEG')
+            # The guest copies the fast rows onto rows that never changed:
+            # a CopyRect (once the viewer has the last frame) that brings
+            # the JPEG along.
+            check(host_command(host, 'copy 0 0 0 128 320 96') == 'OK', 'copy refused')
+            dump = os.path.join(WORK, 'copied.ppm')
+            check(host_command(host, 'dump ' + dump) == 'OK', 'dump failed')
+            w, h, rgb = read_ppm(dump)
+            diff = v.wait_match(w, h, rgb, 10)
+            check(diff is None, 'the JPEG the copy carried was not refreshed losslessly: %s' % diff)
+            print('# %d JPEG rectangles, %d CopyRects (the animation blits and the copy), then a lossless '
+                  'refresh of both places' % (v.jpeg_rects, v.copy_rects), flush=True)
+        finally:
+            v.stop()
+    finally:
+        stop_checked(host, 'hardening-host')
+
+
 runner.case('adaptive: a still photo-like frame is lossless', first_frame, ',lossy=on', False)
 runner.case('non-adaptive: the same frame goes as JPEG', first_frame, ',lossy=on,non-adaptive=on', True)
 runner.case('adaptive: moving tiles as JPEG, then a lossless refresh', moving_then_still)
+runner.case('adaptive: a CopyRect of JPEG tiles is refreshed where it landed', copy_of_lossy_tiles)
 runner.finish()
