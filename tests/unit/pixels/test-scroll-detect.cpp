@@ -1,5 +1,6 @@
 // find_scroll: which rows of the guest's damage the server copy holds a few
 // rows away.  The guest ends at a PROT_NONE page (no read past the box).
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <functional>
@@ -134,6 +135,47 @@ void nothing_without_a_scroll(void **)
     assert_false(detect(a, shifted(a, 140, 8), Rect{0, 0, kW, kH}).has_value()); // band too short
 }
 
+// Whatever find_scroll returns must be exact: every row of dst in the
+// guest equals the same columns of src in the copy, both inside the
+// surface, at least kScrollMinRows rows.  Random shifts, damage, edits of
+// single pixels inside the moved part and flat (repeating) rows.
+void any_answer_is_exact(void **)
+{
+    std::mt19937 rng(77);
+    int found = 0;
+    for (int round = 0; round < 300; round++) {
+        std::vector<uint32_t> a = picture(1000 + static_cast<unsigned>(round));
+        if (rng() % 3 == 0) { // flat rows: they match at any shift
+            for (int y = 0; y < kH; y += 1 + static_cast<int>(rng() % 7)) {
+                std::fill_n(a.begin() + static_cast<std::ptrdiff_t>(y) * kW, kW, 0x202020u);
+            }
+        }
+        const int dy = static_cast<int>(rng() % 121) - 60;
+        std::vector<uint32_t> b = shifted(a, dy, 2000 + static_cast<unsigned>(round));
+        for (int k = static_cast<int>(rng() % 4); k > 0; k--) {
+            b[rng() % b.size()] ^= 0x10101u;
+        }
+        // Damage anywhere from a sliver to the whole surface.
+        const int x = static_cast<int>(rng() % 40), y = static_cast<int>(rng() % 30);
+        const Rect damage{x, y, 1 + static_cast<int>(rng() % static_cast<unsigned>(kW - x)),
+                          1 + static_cast<int>(rng() % static_cast<unsigned>(kH - y))};
+        const std::optional<ScrollMove> m = detect(a, b, damage, rng() % 2 ? RunBands(on_threads) : RunBands());
+        if (!m) continue;
+        found++;
+        assert_true(m->src.w == m->dst.w && m->src.h == m->dst.h && m->src.x == m->dst.x);
+        assert_true(m->dst.h >= kScrollMinRows && m->dst.w > 0);
+        assert_true(m->src.x >= 0 && m->src.right() <= kW && m->src.y >= 0 && m->src.bottom() <= kH);
+        assert_true(m->dst.y >= 0 && m->dst.bottom() <= kH);
+        for (int r = 0; r < m->dst.h; r++) {
+            assert_memory_equal(&b[static_cast<size_t>(m->dst.y + r) * kW + m->dst.x],
+                                &a[static_cast<size_t>(m->src.y + r) * kW + m->src.x],
+                                static_cast<size_t>(m->dst.w) * 4);
+        }
+    }
+    print_message("%d of 300 rounds found a scroll\n", found);
+    assert_true(found > 50); // the rounds do exercise answers
+}
+
 } // namespace
 
 int main()
@@ -142,6 +184,7 @@ int main()
         cmocka_unit_test(finds_up_and_down),
         cmocka_unit_test(stays_in_the_damage),
         cmocka_unit_test(nothing_without_a_scroll),
+        cmocka_unit_test(any_answer_is_exact),
     };
     return cmocka_run_group_tests_name("scroll-detect", tests, nullptr, nullptr);
 }
