@@ -17,6 +17,21 @@ struct TileFreq {
     int cols = 0, rows = 0;
     std::vector<float> hz; // row-major, cols x rows
 
+    // Calls f(i) with the row-major index of each tile r touches, inside
+    // the grid.
+    template <class F> void for_tiles(const Rect &r, F &&f) const
+    {
+        if (r.empty() || cols == 0) {
+            return;
+        }
+        const int x1 = std::min((r.right() - 1) / kTile, cols - 1), y1 = std::min((r.bottom() - 1) / kTile, rows - 1);
+        for (int y = std::max(0, r.y / kTile); y <= y1; y++) {
+            for (int x = std::max(0, r.x / kTile); x <= x1; x++) {
+                f(static_cast<size_t>(y) * cols + x);
+            }
+        }
+    }
+
     // The mean over the tiles r touches; 0 outside the grid.
     double over(const Rect &r) const
     {

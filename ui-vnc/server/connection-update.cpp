@@ -68,16 +68,7 @@ void Connection::mark_lossy(std::span<const Rect> rects)
     }
     lossy_tiles_.resize(static_cast<size_t>(f->cols) * f->rows);
     for (const Rect &r : rects) {
-        if (r.empty()) {
-            continue;
-        }
-        const int x1 = std::min((r.right() - 1) / TileFreq::kTile, f->cols - 1);
-        const int y1 = std::min((r.bottom() - 1) / TileFreq::kTile, f->rows - 1);
-        for (int y = std::max(0, r.y / TileFreq::kTile); y <= y1; y++) {
-            for (int x = std::max(0, r.x / TileFreq::kTile); x <= x1; x++) {
-                lossy_tiles_[static_cast<size_t>(y) * f->cols + x] = 1;
-            }
-        }
+        f->for_tiles(r, [this](size_t i) { lossy_tiles_[i] = 1; });
     }
 }
 
@@ -186,20 +177,12 @@ bool Connection::takes_copies() const
 bool Connection::lossy_in(const Rect &r) const
 {
     const TileFreq *f = server_.tile_freq();
-    if (!f || lossy_tiles_.empty() || r.empty()) {
+    if (!f || lossy_tiles_.empty()) {
         return false;
     }
-    const int x1 = std::min((r.right() - 1) / TileFreq::kTile, f->cols - 1);
-    const int y1 = std::min((r.bottom() - 1) / TileFreq::kTile, f->rows - 1);
-    for (int y = std::max(0, r.y / TileFreq::kTile); y <= y1; y++) {
-        for (int x = std::max(0, r.x / TileFreq::kTile); x <= x1; x++) {
-            const size_t i = static_cast<size_t>(y) * f->cols + x;
-            if (i < lossy_tiles_.size() && lossy_tiles_[i]) {
-                return true;
-            }
-        }
-    }
-    return false;
+    bool any = false;
+    f->for_tiles(r, [&](size_t i) { any = any || (i < lossy_tiles_.size() && lossy_tiles_[i]); });
+    return any;
 }
 
 void Connection::led_state_changed()

@@ -69,15 +69,7 @@ void UpdateStats::record_rect(const Rect &r, int64_t now_us)
 
 void UpdateStats::see(const Rect &r)
 {
-    const Rect a = intersect(r, Rect{0, 0, width_, height_});
-    if (a.empty()) {
-        return;
-    }
-    for (int ty = a.y / TileFreq::kTile; ty <= (a.bottom() - 1) / TileFreq::kTile; ty++) {
-        for (int tx = a.x / TileFreq::kTile; tx <= (a.right() - 1) / TileFreq::kTile; tx++) {
-            seen_[static_cast<size_t>(ty) * freq_.cols + tx] = 1;
-        }
-    }
+    freq_.for_tiles(intersect(r, Rect{0, 0, width_, height_}), [this](size_t i) { seen_[i] = 1; });
 }
 
 void UpdateStats::touch_seen(int64_t now_us)
