@@ -107,7 +107,7 @@ private:
     bool header_pending_;
     unsigned header_ = 0;
     int level_ = -2;
-    int zlevel_ = -2; // what zlib was last told (use_level)
+    int zlevel_ = -2; // what zlib was last told (use_params)
     size_t stored_runs_ = 0;
     size_t huffman_runs_ = 0;
     int strategy_ = Z_DEFAULT_STRATEGY;
