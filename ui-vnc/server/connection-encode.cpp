@@ -186,6 +186,7 @@ void Connection::finish_encode()
     }
     j.out.clear();
     mark_lossy(j.lossy_rects);
+    ping_after_update();
     queue({}); // the backlog cap and the write
     // What accumulated meanwhile (damage, pseudo-rectangles, a request):
     // shared with clients in step with this one where possible.

@@ -134,6 +134,8 @@ void Connection::on_enable_cu(const rfb::EnableCuMsg &m)
         close("protocol error: continuous updates were not negotiated");
         return;
     }
+    // Pings of an earlier period are answered later and ignored.
+    flow_.reset();
     if (m.enable) {
         cu_enabled_ = true;
         cu_region_ = Rect{m.x, m.y, m.w, m.h};
@@ -153,7 +155,22 @@ void Connection::on_fence(const rfb::FenceMsg &m)
         return;
     }
     if (!(m.flags & kFenceRequest)) {
-        return; // the answer to our own fence
+        // The answer to our own fence: the first one (no payload) only
+        // announced fences; a ping's carries its id (flow-control.hpp).
+        if (m.payload.size() == 4 && flow_active()) {
+            const uint32_t id = static_cast<uint32_t>(m.payload[0]) << 24 |
+                                static_cast<uint32_t>(m.payload[1]) << 16 |
+                                static_cast<uint32_t>(m.payload[2]) << 8 | m.payload[3];
+            const int64_t now = g_get_monotonic_time();
+            // process_input() then sends what the window now allows.
+            if (flow_.answered(id, now)) {
+                if (std::optional<uint32_t> next = flow_.after_answer(queued_total(), now)) {
+                    append_ping(next);
+                    queue({});
+                }
+            }
+        }
+        return;
     }
     // Everything before this point is already queued in order, which is
     // what BlockBefore asks; echo the flags we understand, request cleared.

@@ -210,6 +210,11 @@ void Connection::try_send_update()
     if (output_backlog() > throttle_limit()) {
         return;
     }
+    // Likewise while a continuous-updates client has more than its window
+    // unanswered: an answer (on_fence) brings us back here.
+    if (flow_held()) {
+        return;
+    }
     // Damage and a request meet here or in Server::refresh, whichever comes
     // second: guest damage not compared yet is pulled now, so a request
     // never waits for a refresh pass.
@@ -247,6 +252,9 @@ void Connection::write_update()
             update_requested_ = cu_enabled_;
             force_update_ = false;
             start_encode();
+            if (!encoding_) {
+                ping_after_update(); // encoded inline: it is all queued
+            }
         }
     }
     if (out_.size() != start) {
@@ -344,7 +352,7 @@ void Connection::take_update_rects(std::vector<Rect> &rects)
 std::optional<ShareKey> Connection::share_key()
 {
     if (phase_ != Phase::Normal || !converter_ || encoding_ || !update_requested_ ||
-        output_backlog() > throttle_limit() || !copies_.empty() || pending_resize_ ||
+        output_backlog() > throttle_limit() || flow_held() || !copies_.empty() || pending_resize_ ||
         client_w_ != server_.width() || client_h_ != server_.height()) {
         return std::nullopt;
     }
@@ -376,6 +384,28 @@ void Connection::begin_shared_update(std::vector<Rect> *rects)
     parked_ = false;
     if (out_.size() != start) {
         queue({});
+    }
+}
+
+void Connection::append_ping(std::optional<uint32_t> id)
+{
+    if (!id) {
+        return;
+    }
+    // ServerFence, Request only: the client answers once it has read what
+    // came before, whatever it makes of the block flags.
+    io::ByteWriter(out_)
+        .u8(static_cast<uint8_t>(rfb::ServerMsg::ServerFence))
+        .pad(3)
+        .u32(1u << 31)
+        .u8(4)
+        .u32(*id);
+}
+
+void Connection::ping_after_update()
+{
+    if (flow_active()) {
+        append_ping(flow_.after_update(queued_total(), g_get_monotonic_time()));
     }
 }
 
@@ -416,6 +446,7 @@ void Connection::finish_shared_update(const std::shared_ptr<const io::ByteBuffer
         shared_out_.push_back({bytes, before, 0});
         shared_bytes_ += bytes->size();
     }
+    ping_after_update();
     queue({}); // the backlog cap and the write
 }
 

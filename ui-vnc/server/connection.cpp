@@ -53,6 +53,12 @@ void Connection::close(const std::string &why)
         counts = " (" + std::to_string(own_updates_ + shared_updates_) + " updates, " +
                  std::to_string(shared_updates_) + " from shared encodes)";
     }
+    if (flow_.answers() > 0) {
+        // What flow control learnt of the path (flow-control.hpp).
+        counts += strprintf(" (flow control: %llu pings answered, min RTT %.1f ms, %.1f MB/s)",
+                            static_cast<unsigned long long>(flow_.answers()), flow_.min_rtt_us() / 1000.0,
+                            flow_.rate_bytes_per_s() / 1e6);
+    }
     server_.log_client(QVNC_LOG_INFO, *this, "closing: " + why + counts);
     phase_ = Phase::Closing;
     watch_.reset();
@@ -87,6 +93,7 @@ void Connection::queue(std::span<const uint8_t> bytes)
 
 void Connection::consume_output(size_t n)
 {
+    written_ += n;
     while (n > 0 && !output_empty()) {
         SharedChunk *chunk = shared_out_.empty() ? nullptr : &shared_out_.front();
         if (chunk && chunk->before == 0) {

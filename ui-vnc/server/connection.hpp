@@ -21,6 +21,7 @@
 #include "client-caps.hpp"
 #include "client-message.hpp"
 #include "dirty-map.hpp"
+#include "flow-control.hpp"
 #include "encoder.hpp"
 #include "pixel-convert.hpp"
 #include "sasl-server.hpp"
@@ -128,7 +129,8 @@ public:
     // pulled now would go out now.
     bool can_take_update() const
     {
-        return phase_ == Phase::Normal && update_requested_ && output_backlog() <= throttle_limit();
+        return phase_ == Phase::Normal && update_requested_ && output_backlog() <= throttle_limit() &&
+               !flow_held();
     }
 
 private:
@@ -143,6 +145,8 @@ private:
     void flush();
     void update_watch();
     size_t output_backlog() const { return out_.size() + shared_bytes_; }
+    // Every byte queued to this client so far (written or not).
+    uint64_t queued_total() const { return written_ + output_backlog(); }
     bool output_empty() const { return out_.empty() && shared_out_.empty(); }
     size_t throttle_limit() const;
 
@@ -193,6 +197,13 @@ private:
     void start_encode();
     void finish_encode();
     void write_cursor(io::ByteWriter &w);
+    // Flow control (flow-control.hpp): for clients with continuous updates
+    // and fences.  A ping is appended to out_ behind an update, so it goes
+    // out in the same write.
+    bool flow_active() const { return cu_enabled_ && fence_supported_; }
+    bool flow_held() const { return flow_active() && flow_.congested(queued_total()); }
+    void append_ping(std::optional<uint32_t> id);
+    void ping_after_update();
 
     Server &server_;
     std::unique_ptr<io::Transport> transport_;
@@ -232,6 +243,7 @@ private:
     // Drops n written bytes from the front of the queue (out_ and chunks).
     void consume_output(size_t n);
     size_t shared_bytes_ = 0; // unwritten bytes in shared_out_
+    uint64_t written_ = 0;    // bytes the transport took, ever
     io::SourceHandle watch_;
     GIOCondition watch_cond_ = static_cast<GIOCondition>(0);
     io::SourceHandle handshake_timer_;
@@ -294,6 +306,7 @@ private:
     bool cu_supported_ = false, fence_supported_ = false;
     bool cu_enabled_ = false;
     Rect cu_region_{};
+    FlowControl flow_;
     // CopyRect operations queued for the next update, in order.
     std::vector<std::pair<Rect, Rect>> copies_;
     struct DesktopSizeReply {

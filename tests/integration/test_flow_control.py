@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Flow control for continuous updates (ui-vnc/server/flow-control.hpp), at
+the wire level against the animated pattern guest (10 frames/s):
+
+- updates are followed by ping fences (request flag, a 4-byte payload);
+- a client that does not answer them gets nothing more once a window is
+  unanswered, while a request/response client of the same display keeps
+  getting the animation;
+- answering the ping lets the damage that accumulated meanwhile go out, and
+  a client that answers its pings keeps getting updates.
+
+Environment: QVNC_EMU = path of qvnc-emu.
+"""
+import select
+import struct
+
+from qvnc_testlib import (Fail, RfbClient, Runner, check, start_emu)
+
+CONT_UPDATES = -313
+FENCE = -312
+RAW = 0
+REQUEST = 1 << 31
+W, H = 640, 480  # a raw full frame (1.2 MB) is more than the first window (256 KiB)
+
+run = Runner('test_flow_control')
+emu, port = start_emu(['--guest', 'pattern', '--size', '%dx%d' % (W, H), '-name', 'flow'])
+run.at_exit(emu.stop)
+
+
+def read_message(c):
+    t = c.u8('message type')
+    if t == 150:
+        return ('eocu',)
+    if t == 248:
+        flags = struct.unpack('>xxxI', c.recv_exact(7, 'fence'))[0]
+        n = c.u8('fence length')
+        return ('fence', flags, c.recv_exact(n, 'fence payload'))
+    if t == 0:
+        n = struct.unpack('>xH', c.recv_exact(3, 'update header'))[0]
+        rects = []
+        for _ in range(n):
+            x, y, w, h, enc = struct.unpack('>HHHHi', c.recv_exact(12, 'rect'))
+            rects.append((x, y, w, h, enc, c._rect_data(x, y, w, h, enc)))
+        return ('update', rects)
+    raise Fail('unexpected server message type %d' % t)
+
+
+def next_ping(c, limit=20):
+    """The next ping fence; the updates read on the way are counted."""
+    updates = 0
+    for _ in range(limit):
+        m = read_message(c)
+        if m[0] == 'update':
+            updates += 1
+        elif m[0] == 'fence' and m[1] & REQUEST and len(m[2]) == 4:
+            return m, updates
+    raise Fail('no ping fence among %d messages' % limit)
+
+
+def answer(c, fence):
+    # As a viewer answers: request bit cleared, payload echoed.
+    c.send(struct.pack('>BxxxIB', 248, fence[1] & ~REQUEST & 0x7, len(fence[2])) + fence[2])
+
+
+def cu_client(label):
+    c = RfbClient(port, label=label)
+    c.handshake()
+    c.set_encodings([RAW, CONT_UPDATES, FENCE])
+    seen = {read_message(c)[0] for _ in range(2)}
+    check(seen == {'eocu', 'fence'}, 'expected EndOfContinuousUpdates and a fence, got %r' % seen)
+    c.send(struct.pack('>BBHHHH', 150, 1, 0, 0, W, H))
+    # The whole screen once (CU keeps honouring non-incremental requests).
+    c.fbur(incremental=False)
+    return c
+
+
+def readable(c, seconds):
+    return bool(select.select([c.sock], [], [], seconds)[0])
+
+
+def t_unanswered_pings_hold_updates():
+    held = cu_client('held')
+    # The whole screen (an animation step may come first), then its ping.
+    for _ in range(20):
+        m = read_message(held)
+        if m[0] == 'update' and sum(r[2] * r[3] for r in m[1]) >= W * H:
+            break
+    else:
+        raise Fail('no full-screen update among 20 messages')
+    ping, _ = next_ping(held)
+    # Not answered.  The animation goes on: a request/response client sees
+    # the box move three times...
+    other = RfbClient(port, label='classic')
+    other.handshake()
+    other.set_encodings([RAW])
+    other.fbur(incremental=False)
+    other.read_frame()
+    for _ in range(3):
+        other.fbur(incremental=True)
+        m = other.read_message()
+        check(m[0] == 'update' and m[1], 'classic client: %r instead of an update' % (m[0],))
+    # ... while the held client got no update (a further ping at most).
+    while readable(held, 0.2):
+        m = read_message(held)
+        check(m[0] != 'update', 'an update came while %d bytes and more were unanswered' % (W * H * 4))
+        if m[0] == 'fence' and m[1] & REQUEST and len(m[2]) == 4:
+            ping = m
+    # Answering the last ping releases what accumulated meanwhile.
+    answer(held, ping)
+    m = read_message(held)
+    check(m[0] == 'update' and m[1], 'after the answer: %r instead of an update' % (m[0],))
+    other.close()
+    held.close()
+
+
+def t_answered_pings_keep_updates_flowing():
+    c = cu_client('answering')
+    total = 0
+    for _ in range(6):
+        ping, updates = next_ping(c)
+        total += updates
+        answer(c, ping)
+    check(total >= 3, 'only %d updates over 6 answered pings' % total)
+    c.close()
+
+
+def t_alive():
+    check(emu.alive(), 'qvnc-emu died\n' + emu.describe())
+
+
+run.case('unanswered ping fences hold a continuous-updates client only', t_unanswered_pings_hold_updates)
+run.case('answered ping fences keep continuous updates flowing', t_answered_pings_keep_updates_flowing)
+run.case('qvnc-emu still alive', t_alive)
+run.finish()
