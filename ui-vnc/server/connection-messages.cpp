@@ -135,7 +135,7 @@ void Connection::on_enable_cu(const rfb::EnableCuMsg &m)
         return;
     }
     // Pings of an earlier period are answered later and ignored.
-    flow_.reset();
+    flow_.reset(queued_total());
     if (m.enable) {
         cu_enabled_ = true;
         cu_region_ = Rect{m.x, m.y, m.w, m.h};

@@ -75,8 +75,13 @@ public:
     double rate_bytes_per_s() const { return rate_max_; }    // 0 = no sample yet
     uint64_t answers() const { return answers_; }
 
-    // Continuous updates switched off or on again: forget the pings.
-    void reset() { *this = FlowControl(); }
+    // Continuous updates switched off or on again: forget the pings; what
+    // was queued before counts as taken (no ping covers it any more).
+    void reset(uint64_t queued)
+    {
+        *this = FlowControl();
+        acked_ = last_ping_queued_ = queued;
+    }
 
 private:
     std::optional<uint32_t> ping(uint64_t queued, int64_t now_us);

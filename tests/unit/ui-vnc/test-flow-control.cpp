@@ -155,9 +155,16 @@ void reset_forgets(void **)
     std::optional<uint32_t> id = fc.after_update(1u << 20, 0);
     assert_true(id.has_value());
     assert_true(fc.congested(1u << 20));
-    fc.reset();
+    fc.reset(1u << 20);
     assert_false(fc.congested(1u << 20));
     assert_false(fc.answered(*id, 10));
+    // The bytes before the reset count as taken: a ping after the next
+    // update covers only what follows, and its rate sample too.
+    std::optional<uint32_t> next = fc.after_update((1u << 20) + 1000, 100);
+    assert_true(next.has_value());
+    assert_true(fc.answered(*next, 1100));
+    assert_int_equal(fc.acked(), (1u << 20) + 1000 + FlowControl::kPingBytes);
+    assert_true(fc.rate_bytes_per_s() < 2e6); // 1013 bytes in 1 ms, not 1 MiB
 }
 
 } // namespace
