@@ -2,7 +2,7 @@
 # The benchmark table in one command (see README.md here):
 #   tests/bench/run-bench.sh [-C BUILD] [--seconds N] [--workloads desktop,cursor]
 #                            [--encodings raw,zrle] [--servers qvnc,libvncserver,neatvnc,xvnc]
-#                            [--fps F] [--json FILE]
+#                            [--fps F] [--json FILE] [--no-continuous]
 # BUILD defaults to $QVNC_BUILD, else build/ in the source tree; it needs
 # qvnc-emu, bench-client and vfr-frames built (peers are optional).
 set -e

@@ -180,6 +180,8 @@ def measure(tools, args, server, vfr, encoding, viewers=1):
     argv = [tools.client, '--port', str(server.port), '--encoding', encoding, '--seconds', str(args.seconds),
             '--warmup', str(args.warmup), '--vfr', vfr, '--timeout', '180' if args.callgrind else '20',
             '--viewers', str(viewers)]
+    if args.no_continuous:
+        argv.append('--no-continuous')
     for pid in server.cpu_pids:
         argv += ['--server-pid', str(pid)]
     if args.callgrind:
@@ -203,6 +205,8 @@ def fmt_cell(res):
     checks = int(res['checks'])
     verified = '-' if checks == 0 else ('ok %d' % checks if res['misses'] == 0
                                         else 'MISS %d/%d' % (res['misses'], checks))
+    if res.get('continuous'):
+        verified += ' cu'  # the server took Continuous Updates
     text = '%8.1f %6.1f %8.1f %10.0f %8.2f %6.0f %8.1f  %s' % (
         res['ups'], res['noise_pct'], res['mbps'], res['bytes_per_update'], res['cpu_ms_per_update'],
         res['cpu_pct'], res['first_full_ms'], verified)
@@ -222,6 +226,8 @@ def print_table(results, servers, args):
           '1-s slices / mean' % (args.seconds, args.warmup, args.width, args.height, args.fps))
     print('# cpu = utime+stime of the server process over the window; ratios are qvnc / peer '
           '(ups: >1 means qvnc faster; bytes, cpu: <1 means qvnc smaller)')
+    print('# cu = the server took Continuous Updates (and fences), as TigerVNC\'s viewer and noVNC use '
+          'them; the others ran request/response' + (' (--no-continuous: all did)' if args.no_continuous else ''))
     head = '%-8s %-10s %-12s %8s %6s %8s %10s %8s %6s %8s  %s' % (
         'workload', 'encoding', 'server', 'upd/s', 'noise%', 'MB/s', 'B/update', 'cpu ms/u', 'cpu%',
         'first ms', 'hash check')
@@ -310,6 +316,8 @@ def main():
     ap.add_argument('--width', type=int, default=1920)
     ap.add_argument('--height', type=int, default=1080)
     ap.add_argument('--vfr-dir', default='/dev/shm')
+    ap.add_argument('--no-continuous', action='store_true',
+                    help='the client never offers Continuous Updates: request/response with every server')
     ap.add_argument('--json', help='also write the raw results here')
     ap.add_argument('--base', metavar='BUILD', help='adds the server qvnc-base: BUILD\'s qvnc-emu (another '
                     'commit, for an A/B ratio in the same run); implies it in --servers')
