@@ -98,8 +98,10 @@ class Viewer:
         return self.sniffer.encodings
 
     def stop(self):
-        if self.sniffer:
-            self.sniffer.stop()
+        # The viewer first, the relay after: a viewer that loses its
+        # connection logs the error, and a SIGTERM arriving while it logs
+        # deadlocks it (its handler logs too), so stopping the relay first
+        # cost a 10 s wait now and then.
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
             try:
@@ -107,6 +109,8 @@ class Viewer:
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
+        if self.sniffer:
+            self.sniffer.stop()
         self.log.close()
 
 
