@@ -7,14 +7,17 @@ the wire level against the animated pattern guest (10 frames/s):
   unanswered, while a request/response client of the same display keeps
   getting the animation;
 - answering the ping lets the damage that accumulated meanwhile go out, and
-  a client that answers its pings keeps getting updates.
+  a client that answers its pings keeps getting updates;
+- a client that takes everything, pings included, and never answers gets
+  updates again after FlowControl::kStallMs (5 s), with a warning logged.
 
 Environment: QVNC_EMU = path of qvnc-emu.
 """
 import select
 import struct
+import time
 
-from qvnc_testlib import (Fail, RfbClient, Runner, check, start_emu)
+from qvnc_testlib import (Fail, RfbClient, Runner, check, start_emu, wait_err)
 
 CONT_UPDATES = -313
 FENCE = -312
@@ -124,11 +127,36 @@ def t_answered_pings_keep_updates_flowing():
     c.close()
 
 
+def t_never_answering_client_is_let_go():
+    c = cu_client('mute')
+    for _ in range(20):
+        m = read_message(c)
+        if m[0] == 'update' and sum(r[2] * r[3] for r in m[1]) >= W * H:
+            break
+    else:
+        raise Fail('no full-screen update among 20 messages')
+    held_at = time.monotonic()
+    # Read everything, answer nothing: after the stall timeout the server
+    # stops waiting for answers and the animation comes through.
+    c.sock.settimeout(20)
+    m = read_message(c)
+    while m[0] != 'update':
+        m = read_message(c)
+    waited = time.monotonic() - held_at
+    check(waited >= 4.0, 'an update came %.1f s after the hold, before the 5 s stall timeout' % waited)
+    wait_err(emu, r'no answer to fence requests it has received: flow control off', what='the stall warning')
+    updates = sum(1 for _ in range(6) if read_message(c)[0] == 'update')
+    check(updates >= 2, 'after the stall timeout: %d updates in 6 messages' % updates)
+    c.close()
+
+
 def t_alive():
     check(emu.alive(), 'qvnc-emu died\n' + emu.describe())
 
 
 run.case('unanswered ping fences hold a continuous-updates client only', t_unanswered_pings_hold_updates)
 run.case('answered ping fences keep continuous updates flowing', t_answered_pings_keep_updates_flowing)
+run.case('a client that never answers pings gets updates after the stall timeout',
+         t_never_answering_client_is_let_go)
 run.case('qvnc-emu still alive', t_alive)
 run.finish()

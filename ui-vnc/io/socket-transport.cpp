@@ -1,6 +1,8 @@
 #include "socket-transport.hpp"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -8,6 +10,15 @@
 #include <cstring>
 
 namespace qvnc::io {
+
+size_t unacked_output(int fd)
+{
+    int n = 0;
+    if (ioctl(fd, SIOCOUTQ, &n) != 0 || n < 0) {
+        return 0;
+    }
+    return static_cast<size_t>(n);
+}
 
 SocketTransport::SocketTransport(UniqueFd fd) : fd_(std::move(fd))
 {

@@ -6,6 +6,10 @@
 
 namespace qvnc::io {
 
+// Bytes the kernel holds in fd's send queue, not yet acknowledged by the
+// peer (SIOCOUTQ); 0 when the socket cannot say.
+size_t unacked_output(int fd);
+
 class SocketTransport final : public Transport {
 public:
     explicit SocketTransport(UniqueFd fd);

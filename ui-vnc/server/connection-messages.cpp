@@ -136,6 +136,7 @@ void Connection::on_enable_cu(const rfb::EnableCuMsg &m)
     }
     // Pings of an earlier period are answered later and ignored.
     flow_.reset(queued_total());
+    flow_timer_.reset();
     if (m.enable) {
         cu_enabled_ = true;
         cu_region_ = Rect{m.x, m.y, m.w, m.h};
@@ -164,9 +165,13 @@ void Connection::on_fence(const rfb::FenceMsg &m)
             const int64_t now = g_get_monotonic_time();
             // process_input() then sends what the window now allows.
             if (flow_.answered(id, now)) {
+                flow_timer_.reset();
                 if (std::optional<uint32_t> next = flow_.after_answer(queued_total(), now)) {
                     append_ping(next);
                     queue({});
+                }
+                if (flow_held()) {
+                    watch_flow_stall(); // still more than a window out
                 }
             }
         }

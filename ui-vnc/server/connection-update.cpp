@@ -4,6 +4,7 @@
 #include "connection.hpp"
 #include "protocol.hpp"
 #include "server.hpp"
+#include "socket-transport.hpp"
 
 namespace qvnc::vnc {
 
@@ -213,6 +214,7 @@ void Connection::try_send_update()
     // Likewise while a continuous-updates client has more than its window
     // unanswered: an answer (on_fence) brings us back here.
     if (flow_held()) {
+        watch_flow_stall();
         return;
     }
     // Damage and a request meet here or in Server::refresh, whichever comes
@@ -402,10 +404,37 @@ void Connection::append_ping(std::optional<uint32_t> id)
         .u32(*id);
 }
 
+void Connection::watch_flow_stall()
+{
+    if (flow_timer_) {
+        return;
+    }
+    flow_timer_ = io::add_timeout(server_.main_context(), FlowControl::kStallMs, [this] {
+        flow_timer_.reset(); // the source is being removed; drop our handle first
+        if (!flow_held()) {
+            return false;
+        }
+        // Our bytes may still be on their way over a slow path: only a
+        // client whose TCP took everything, pings included, is not answering.
+        if (output_empty() && !transport_->has_pending_output() && io::unacked_output(transport_->fd()) == 0) {
+            server_.log_client(QVNC_LOG_WARNING, *this,
+                               "no answer to fence requests it has received: flow control off for this client");
+            flow_off_ = true;
+            try_send_update();
+        } else {
+            watch_flow_stall();
+        }
+        return false;
+    });
+}
+
 void Connection::ping_after_update()
 {
     if (flow_active()) {
         append_ping(flow_.after_update(queued_total(), g_get_monotonic_time()));
+        if (flow_held()) {
+            watch_flow_stall(); // nothing else runs while held
+        }
     }
 }
 

@@ -65,6 +65,7 @@ void Connection::close(const std::string &why)
     handshake_timer_.reset();
     fail_timer_.reset();
     tls_timer_.reset();
+    flow_timer_.reset();
     transport_->shutdown();
     server_.reap_later();
 }

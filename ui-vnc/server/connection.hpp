@@ -200,10 +200,11 @@ private:
     // Flow control (flow-control.hpp): for clients with continuous updates
     // and fences.  A ping is appended to out_ behind an update, so it goes
     // out in the same write.
-    bool flow_active() const { return cu_enabled_ && fence_supported_; }
+    bool flow_active() const { return cu_enabled_ && fence_supported_ && !flow_off_; }
     bool flow_held() const { return flow_active() && flow_.congested(queued_total()); }
     void append_ping(std::optional<uint32_t> id);
     void ping_after_update();
+    void watch_flow_stall();
 
     Server &server_;
     std::unique_ptr<io::Transport> transport_;
@@ -307,6 +308,8 @@ private:
     bool cu_enabled_ = false;
     Rect cu_region_{};
     FlowControl flow_;
+    io::SourceHandle flow_timer_; // while held: see FlowControl::kStallMs
+    bool flow_off_ = false;       // the client does not answer pings
     // CopyRect operations queued for the next update, in order.
     std::vector<std::pair<Rect, Rect>> copies_;
     struct DesktopSizeReply {

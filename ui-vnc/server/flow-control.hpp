@@ -45,6 +45,10 @@ public:
     static constexpr int64_t kMinRttLifetimeUs = 10'000'000; // routes change
     static constexpr int64_t kRateLifetimeUs = 2'000'000;
     static constexpr size_t kMaxPings = 64; // bounds memory per client
+    // Held this long with everything sent taken by the client's TCP, and no
+    // answer: the client does not answer fence requests (rfbproto says it
+    // must), and flow control is switched off for it (Connection).
+    static constexpr unsigned kStallMs = 5000;
     // A ping on the wire (ServerFence with a 4-byte payload): its answer
     // acknowledges it too, else every answer would leave 13 bytes to ping.
     static constexpr uint64_t kPingBytes = 13;
