@@ -205,6 +205,7 @@ private:
     void append_ping(std::optional<uint32_t> id);
     void ping_after_update();
     void watch_flow_stall();
+    void trim_heap(); // after dropping an own encode's buffers
 
     Server &server_;
     std::unique_ptr<io::Transport> transport_;
@@ -310,6 +311,7 @@ private:
     FlowControl flow_;
     io::SourceHandle flow_timer_; // while held: see FlowControl::kStallMs
     bool flow_off_ = false;       // the client does not answer pings
+    int64_t last_trim_us_ = 0;    // trim_heap()
     // CopyRect operations queued for the next update, in order.
     std::vector<std::pair<Rect, Rect>> copies_;
     struct DesktopSizeReply {
