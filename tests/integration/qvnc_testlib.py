@@ -563,7 +563,8 @@ class RfbClient:
     # -- server messages
     def read_message(self):
         """Returns ('update', [Rect]) | ('colourmap', first, [(r,g,b)]) |
-        ('bell',) | ('cut', bytes) | ('qemu', sub, op, data)."""
+        ('bell',) | ('cut', bytes) | ('qemu', sub, op, data) | ('eocu',) |
+        ('fence', flags, payload)."""
         t = self.u8('server message type')
         if t == 0:
             hdr = self.recv_exact(3, 'FramebufferUpdate header')
@@ -582,6 +583,11 @@ class RfbClient:
         if t == 3:
             n = struct.unpack('>xxxI', self.recv_exact(7, 'ServerCutText header'))[0]
             return ('cut', self.recv_exact(n, 'ServerCutText text'))
+        if t == 150:
+            return ('eocu',)
+        if t == 248:
+            flags = struct.unpack('>xxxI', self.recv_exact(7, 'ServerFence header'))[0]
+            return ('fence', flags, self.recv_exact(self.u8('ServerFence length'), 'ServerFence payload'))
         if t == 255:
             sub, op = struct.unpack('>BH', self.recv_exact(3, 'QEMU server message'))
             data = b''

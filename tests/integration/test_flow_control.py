@@ -30,29 +30,21 @@ emu, port = start_emu(['--guest', 'pattern', '--size', '%dx%d' % (W, H), '-name'
 run.at_exit(emu.stop)
 
 
-def read_message(c):
-    t = c.u8('message type')
-    if t == 150:
-        return ('eocu',)
-    if t == 248:
-        flags = struct.unpack('>xxxI', c.recv_exact(7, 'fence'))[0]
-        n = c.u8('fence length')
-        return ('fence', flags, c.recv_exact(n, 'fence payload'))
-    if t == 0:
-        n = struct.unpack('>xH', c.recv_exact(3, 'update header'))[0]
-        rects = []
-        for _ in range(n):
-            x, y, w, h, enc = struct.unpack('>HHHHi', c.recv_exact(12, 'rect'))
-            rects.append((x, y, w, h, enc, c._rect_data(x, y, w, h, enc)))
-        return ('update', rects)
-    raise Fail('unexpected server message type %d' % t)
+def full_frame(c):
+    """Reads up to the update that covers the whole screen (an animation
+    step may come before it)."""
+    for _ in range(20):
+        m = c.read_message()
+        if m[0] == 'update' and sum(r.w * r.h for r in m[1]) >= W * H:
+            return
+    raise Fail('%s: no full-screen update among 20 messages' % c.label)
 
 
 def next_ping(c, limit=20):
     """The next ping fence; the updates read on the way are counted."""
     updates = 0
     for _ in range(limit):
-        m = read_message(c)
+        m = c.read_message()
         if m[0] == 'update':
             updates += 1
         elif m[0] == 'fence' and m[1] & REQUEST and len(m[2]) == 4:
@@ -69,7 +61,7 @@ def cu_client(label):
     c = RfbClient(port, label=label)
     c.handshake()
     c.set_encodings([RAW, CONT_UPDATES, FENCE])
-    seen = {read_message(c)[0] for _ in range(2)}
+    seen = {c.read_message()[0] for _ in range(2)}
     check(seen == {'eocu', 'fence'}, 'expected EndOfContinuousUpdates and a fence, got %r' % seen)
     c.send(struct.pack('>BBHHHH', 150, 1, 0, 0, W, H))
     # The whole screen once (CU keeps honouring non-incremental requests).
@@ -83,13 +75,7 @@ def readable(c, seconds):
 
 def t_unanswered_pings_hold_updates():
     held = cu_client('held')
-    # The whole screen (an animation step may come first), then its ping.
-    for _ in range(20):
-        m = read_message(held)
-        if m[0] == 'update' and sum(r[2] * r[3] for r in m[1]) >= W * H:
-            break
-    else:
-        raise Fail('no full-screen update among 20 messages')
+    full_frame(held)
     ping, _ = next_ping(held)
     # Not answered.  The animation goes on: a request/response client sees
     # the box move three times...
@@ -104,13 +90,13 @@ def t_unanswered_pings_hold_updates():
         check(m[0] == 'update' and m[1], 'classic client: %r instead of an update' % (m[0],))
     # ... while the held client got no update (a further ping at most).
     while readable(held, 0.2):
-        m = read_message(held)
+        m = held.read_message()
         check(m[0] != 'update', 'an update came while %d bytes and more were unanswered' % (W * H * 4))
         if m[0] == 'fence' and m[1] & REQUEST and len(m[2]) == 4:
             ping = m
     # Answering the last ping releases what accumulated meanwhile.
     answer(held, ping)
-    m = read_message(held)
+    m = held.read_message()
     check(m[0] == 'update' and m[1], 'after the answer: %r instead of an update' % (m[0],))
     other.close()
     held.close()
@@ -129,23 +115,18 @@ def t_answered_pings_keep_updates_flowing():
 
 def t_never_answering_client_is_let_go():
     c = cu_client('mute')
-    for _ in range(20):
-        m = read_message(c)
-        if m[0] == 'update' and sum(r[2] * r[3] for r in m[1]) >= W * H:
-            break
-    else:
-        raise Fail('no full-screen update among 20 messages')
+    full_frame(c)
     held_at = time.monotonic()
     # Read everything, answer nothing: after the stall timeout the server
     # stops waiting for answers and the animation comes through.
     c.sock.settimeout(20)
-    m = read_message(c)
+    m = c.read_message()
     while m[0] != 'update':
-        m = read_message(c)
+        m = c.read_message()
     waited = time.monotonic() - held_at
     check(waited >= 4.0, 'an update came %.1f s after the hold, before the 5 s stall timeout' % waited)
     wait_err(emu, r'no answer to fence requests it has received: flow control off', what='the stall warning')
-    updates = sum(1 for _ in range(6) if read_message(c)[0] == 'update')
+    updates = sum(1 for _ in range(6) if c.read_message()[0] == 'update')
     check(updates >= 2, 'after the stall timeout: %d updates in 6 messages' % updates)
     c.close()
 
