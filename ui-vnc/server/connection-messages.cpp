@@ -1,6 +1,7 @@
 // Normal-phase client messages (QEMU protocol_client_msg).
 #include <glib.h>
 
+#include "byte-reader.hpp"
 #include "byte-writer.hpp"
 #include "connection.hpp"
 #include "protocol.hpp"
@@ -98,9 +99,8 @@ void Connection::on_set_encodings(const rfb::SetEncodingsMsg &m)
     }
     if (caps_.fence && !fence_supported_) {
         fence_supported_ = true;
-        io::ByteBuffer b;
-        io::ByteWriter(b).u8(static_cast<uint8_t>(rfb::ServerMsg::ServerFence)).pad(3).u32(kFenceRequest).u8(0);
-        queue(b.data());
+        append_fence(kFenceRequest, {});
+        queue({});
     }
     if (caps_.xvp && server_.config().power_control) {
         // XVP_INIT with our version, as soon as the client shows interest.
@@ -159,9 +159,7 @@ void Connection::on_fence(const rfb::FenceMsg &m)
         // The answer to our own fence: the first one (no payload) only
         // announced fences; a ping's carries its id (flow-control.hpp).
         if (m.payload.size() == 4 && flow_active()) {
-            const uint32_t id = static_cast<uint32_t>(m.payload[0]) << 24 |
-                                static_cast<uint32_t>(m.payload[1]) << 16 |
-                                static_cast<uint32_t>(m.payload[2]) << 8 | m.payload[3];
+            const uint32_t id = io::ByteReader(m.payload).u32();
             const int64_t now = g_get_monotonic_time();
             // process_input() then sends what the window now allows.
             if (flow_.answered(id, now)) {
@@ -179,15 +177,32 @@ void Connection::on_fence(const rfb::FenceMsg &m)
     }
     // Everything before this point is already queued in order, which is
     // what BlockBefore asks; echo the flags we understand, request cleared.
-    uint32_t flags = m.flags & kFenceKnown;
-    io::ByteBuffer b;
-    io::ByteWriter(b)
+    append_fence(m.flags & kFenceKnown, m.payload);
+    queue({});
+}
+
+void Connection::append_ping(std::optional<uint32_t> id)
+{
+    if (!id) {
+        return;
+    }
+    // Request only: the client answers once it has read what came before,
+    // whatever it makes of the block flags; the payload is our id.
+    const uint8_t payload[4] = {static_cast<uint8_t>(*id >> 24), static_cast<uint8_t>(*id >> 16),
+                                static_cast<uint8_t>(*id >> 8), static_cast<uint8_t>(*id)};
+    append_fence(kFenceRequest, payload);
+}
+
+void Connection::append_fence(uint32_t flags, io::Bytes payload)
+{
+    // Into the output queue, unflushed: a ping goes out in the same write
+    // as the update it follows.  The parser caps payloads at 64 bytes.
+    io::ByteWriter(out_)
         .u8(static_cast<uint8_t>(rfb::ServerMsg::ServerFence))
         .pad(3)
         .u32(flags)
-        .u8(static_cast<uint8_t>(m.payload.size()))
-        .bytes(m.payload);
-    queue(b.data());
+        .u8(static_cast<uint8_t>(payload.size()))
+        .bytes(payload);
 }
 
 void Connection::on_update_request(const rfb::UpdateRequestMsg &m)

@@ -409,21 +409,6 @@ void Connection::trim_heap()
 #endif
 }
 
-void Connection::append_ping(std::optional<uint32_t> id)
-{
-    if (!id) {
-        return;
-    }
-    // ServerFence, Request only: the client answers once it has read what
-    // came before, whatever it makes of the block flags.
-    io::ByteWriter(out_)
-        .u8(static_cast<uint8_t>(rfb::ServerMsg::ServerFence))
-        .pad(3)
-        .u32(1u << 31)
-        .u8(4)
-        .u32(*id);
-}
-
 void Connection::watch_flow_stall()
 {
     if (flow_timer_) {

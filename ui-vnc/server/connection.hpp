@@ -21,8 +21,8 @@
 #include "client-caps.hpp"
 #include "client-message.hpp"
 #include "dirty-map.hpp"
-#include "flow-control.hpp"
 #include "encoder.hpp"
+#include "flow-control.hpp"
 #include "pixel-convert.hpp"
 #include "sasl-server.hpp"
 #include "security-handler.hpp"
@@ -202,6 +202,7 @@ private:
     // out in the same write.
     bool flow_active() const { return cu_enabled_ && fence_supported_ && !flow_off_; }
     bool flow_held() const { return flow_active() && flow_.congested(queued_total()); }
+    void append_fence(uint32_t flags, io::Bytes payload);
     void append_ping(std::optional<uint32_t> id);
     void ping_after_update();
     void watch_flow_stall();
