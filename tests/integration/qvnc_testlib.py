@@ -386,8 +386,10 @@ ENC_AUDIO = -259
 ENC_LED = -261
 ENC_DESKTOP_NAME = -307
 ENC_EXT_DESKTOP_SIZE = -308
+ENC_FENCE = -312
 ENC_ALPHA_CURSOR = -314
 ENC_WMVI = 0x574D5669
+FENCE_REQUEST = 1 << 31
 
 
 class ServerInit:
@@ -559,6 +561,22 @@ class RfbClient:
 
     def ext_key_event(self, keysym, keycode, down):
         self.send(struct.pack('>BBHII', 255, 0, 1 if down else 0, keysym, keycode))
+
+    def client_fence(self, flags, payload):
+        self.send(struct.pack('>BxxxIB', 248, flags, len(payload)) + payload)
+
+    def barrier(self, payload=b'barrier', limit=50):
+        """Waits until the server has processed every message sent before:
+        a fence request is answered only once those are (the client must have
+        listed ENC_FENCE). Returns the other messages read on the way."""
+        self.client_fence(FENCE_REQUEST, payload)
+        others = []
+        for _ in range(limit):
+            m = self.read_message()
+            if m[0] == 'fence' and not m[1] & FENCE_REQUEST and m[2] == payload:
+                return others
+            others.append(m)
+        raise Fail('%s: no answer to our fence among %d messages' % (self.label, limit))
 
     # -- server messages
     def read_message(self):

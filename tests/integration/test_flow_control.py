@@ -17,12 +17,10 @@ import select
 import struct
 import time
 
-from qvnc_testlib import (Fail, RfbClient, Runner, check, start_emu, wait_err)
+from qvnc_testlib import (Fail, RfbClient, Runner, check, start_emu, wait_err, ENC_FENCE as FENCE,
+                          ENC_RAW as RAW, FENCE_REQUEST as REQUEST)
 
 CONT_UPDATES = -313
-FENCE = -312
-RAW = 0
-REQUEST = 1 << 31
 W, H = 640, 480  # a raw full frame (1.2 MB) is more than the first window (256 KiB)
 
 run = Runner('test_flow_control')
@@ -54,7 +52,7 @@ def next_ping(c, limit=20):
 
 def answer(c, fence):
     # As a viewer answers: request bit cleared, payload echoed.
-    c.send(struct.pack('>BxxxIB', 248, fence[1] & ~REQUEST & 0x7, len(fence[2])) + fence[2])
+    c.client_fence(fence[1] & ~REQUEST & 0x7, fence[2])
 
 
 def cu_client(label):

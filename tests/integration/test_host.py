@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from qvnc_testlib import (Fail, Runner, RfbClient, check, expect_bytes, start_server, env_path,
-                          compare_pixels, PF_SERVER_LE, tmpdir)
+                          compare_pixels, PF_SERVER_LE, ENC_RAW, ENC_FENCE, tmpdir)
 import qvnc_des
 
 AUTH_FAILED = struct.pack('>II', 1, 22) + b'Authentication failed\0'
@@ -154,12 +154,17 @@ def proc_cpu_seconds(pid):
 
 
 def painted_client(label):
-    """A client that has the current frame and an incremental request pending."""
+    """A client that has the current frame and an incremental request that
+    the server has read (pending there, not in a socket buffer: a host that
+    blocks its loop after a flush would never let it be read)."""
     c = RfbClient(none_port, label=label)
     c.handshake(8)
+    c.set_encodings([ENC_RAW, ENC_FENCE])
     c.fbur(incremental=False)
     c.read_frame()
     c.fbur(incremental=True)
+    others = c.barrier()
+    check(all(m[0] == 'fence' for m in others), '%s: unexpected messages before the barrier: %r' % (label, others))
     return c
 
 
