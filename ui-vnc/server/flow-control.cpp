@@ -73,7 +73,7 @@ uint64_t FlowControl::window() const
     if (answers_ == 0) {
         return kInitialWindow;
     }
-    const double w = rate_max_ * static_cast<double>(2 * min_rtt_us_ + kJitterUs) / 1e6;
+    const double w = rate_max_ * static_cast<double>(2 * min_rtt_us_ + kQueueDelayUs) / 1e6;
     if (w >= static_cast<double>(kMaxWindow)) {
         return kMaxWindow;
     }
