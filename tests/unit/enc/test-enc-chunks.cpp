@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include <csignal>
+#include <cstdarg>
 #include <cstdlib>
 #include <memory>
 
@@ -49,17 +50,29 @@ struct Step {
     bool big; // must be split
 };
 
-void run_case(void **state)
+std::string printf_string(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string printf_string(const char *fmt, ...)
 {
-    const Case &tc = *static_cast<const Case *>(*state);
-    GMainContext *gctx = g_main_context_new();
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    std::string s(text);
+    g_free(text);
+    return s;
+}
+
+// The steps of one case; returns what went wrong ("" when nothing).  No
+// cmocka assertion in here: a failing one longjmps past the WorkerPool's
+// and the clients' destructors, the pool's threads stay, and the test hung
+// until its timeout instead of reporting the failure.
+std::string run_steps(const Case &tc, work::WorkerPool &pool)
+{
     {
-        work::WorkerPool pool(gctx, 3);
-        bool started = false;
-        pool.submit([] {}, [&started] { started = true; }); // starts the threads
         auto par = std::make_unique<Conn>(), seq = std::make_unique<Conn>();
-        assert_true(connect_client(*par, kW, kH, tc.pf));
-        assert_true(connect_client(*seq, kW, kH, tc.pf));
+        if (!connect_client(*par, kW, kH, tc.pf) || !connect_client(*seq, kW, kH, tc.pf)) {
+            return tc.name + ": libvncclient did not take the ServerInit";
+        }
         std::unique_ptr<Encoder> enc_par = make_encoder(g_encoding), enc_seq = make_encoder(g_encoding);
         std::unique_ptr<Encoder> enc_shared = make_encoder(g_encoding);
         int shared_steps = 0;
@@ -95,7 +108,9 @@ void run_case(void **state)
             ServerFramebuffer fb;
             fb.reset(surf.view(im));
             auto conv = PixelConverter::make(fb.format(), tc.pf);
-            assert_true(conv.ok());
+            if (!conv.ok()) {
+                return tc.name + ": no pixel converter";
+            }
             EncodeContext ctx{fb, tc.pf, conv.value()};
             ctx.lossy = g_lossy;
             ctx.quality_level = g_lossy ? (k % 2 ? 2 : 7) : -1;
@@ -104,7 +119,7 @@ void run_case(void **state)
             pctx.pool = &pool;
             enc::ChunkPlan plan;
             if (st.big && !(plan.plan(st.rects, 64, pctx) && plan.chunks() >= 2)) {
-                fail_msg("step %zu was not split", k);
+                return printf_string("%s: step %zu was not split", tc.name.c_str(), k);
             }
 
             io::ByteBuffer bp, bs;
@@ -120,30 +135,51 @@ void run_case(void **state)
                 enc_par->forget_history();
             }
             const size_t ns = enc_seq->encode_rects(st.rects, ctx, bs);
-            assert_int_equal(np, ns);
-            if (g_encoding == 0) {
-                // Raw: the very same bytes.
-                assert_true(bp.size() == bs.size() && std::equal(bp.data().begin(), bp.data().end(), bs.data().begin()));
+            if (np != ns) {
+                return printf_string("%s: step %zu: %zu rectangles split, %zu not", tc.name.c_str(), k, np, ns);
+            }
+            if (g_encoding == 0 &&
+                !(bp.size() == bs.size() && std::equal(bp.data().begin(), bp.data().end(), bs.data().begin()))) {
+                return printf_string("%s: step %zu: Raw split and unsplit bytes differ", tc.name.c_str(), k);
             }
             if (!deliver(*par, update_message(bp, np)) || !deliver(*seq, update_message(bs, ns))) {
-                fail_msg("%s: libvncclient rejected step %zu", tc.name.c_str(), k);
+                return printf_string("%s: libvncclient rejected step %zu", tc.name.c_str(), k);
             }
             const size_t fb_bytes = static_cast<size_t>(kW) * kH * (tc.pf.bpp / 8);
             if (std::memcmp(par->cl->frameBuffer, seq->cl->frameBuffer, fb_bytes) != 0) {
-                fail_msg("%s: step %zu: split and unsplit updates decode differently", tc.name.c_str(), k);
+                return printf_string("%s: step %zu: split and unsplit updates decode differently", tc.name.c_str(), k);
             }
             const std::vector<uint8_t> want = expected_pixels(fb, conv.value());
             const std::string diff = compare(par->cl->frameBuffer, want.data(), kW, kH, tc.pf, max_err, mean_err);
             if (!diff.empty()) {
-                fail_msg("%s: step %zu (%s%s): %s", tc.name.c_str(), k, content_name(st.content),
-                         shared ? ", shared encode" : "", diff.c_str());
+                return printf_string("%s: step %zu (%s%s): %s", tc.name.c_str(), k, content_name(st.content),
+                                     shared ? ", shared encode" : "", diff.c_str());
             }
         }
         // Every encoding this test runs can take shared bytes after its
         // first update.
-        assert_int_equal(shared_steps, g_lossy ? 3 : 4);
+        if (shared_steps != (g_lossy ? 3 : 4)) {
+            return printf_string("%s: %d shared encodes, expected %d", tc.name.c_str(), shared_steps, g_lossy ? 3 : 4);
+        }
+    }
+    return {};
+}
+
+void run_case(void **state)
+{
+    const Case &tc = *static_cast<const Case *>(*state);
+    GMainContext *gctx = g_main_context_new();
+    std::string err;
+    {
+        work::WorkerPool pool(gctx, 3);
+        bool started = false;
+        pool.submit([] {}, [&started] { started = true; }); // starts the threads
+        err = run_steps(tc, pool);
     }
     g_main_context_unref(gctx);
+    if (!err.empty()) {
+        fail_msg("%s", err.c_str());
+    }
 }
 
 } // namespace
