@@ -12,7 +12,6 @@
 #include <glib.h>
 
 #include <csignal>
-#include <cstdarg>
 #include <cstdlib>
 #include <memory>
 
@@ -21,6 +20,7 @@
 #include "enc-test-common.hpp"
 #include "enc-util.hpp"
 #include "encoder.hpp"
+#include "error.hpp"
 #include "vncclient-harness.hpp"
 #include "worker-pool.hpp"
 
@@ -49,18 +49,6 @@ struct Step {
     Content content;
     bool big; // must be split
 };
-
-std::string printf_string(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string printf_string(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *text = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    std::string s(text);
-    g_free(text);
-    return s;
-}
 
 // The steps of one case; returns what went wrong ("" when nothing).  No
 // cmocka assertion in here: a failing one longjmps past the WorkerPool's
@@ -119,7 +107,7 @@ std::string run_steps(const Case &tc, work::WorkerPool &pool)
             pctx.pool = &pool;
             enc::ChunkPlan plan;
             if (st.big && !(plan.plan(st.rects, 64, pctx) && plan.chunks() >= 2)) {
-                return printf_string("%s: step %zu was not split", tc.name.c_str(), k);
+                return strprintf("%s: step %zu was not split", tc.name.c_str(), k);
             }
 
             io::ByteBuffer bp, bs;
@@ -136,30 +124,30 @@ std::string run_steps(const Case &tc, work::WorkerPool &pool)
             }
             const size_t ns = enc_seq->encode_rects(st.rects, ctx, bs);
             if (np != ns) {
-                return printf_string("%s: step %zu: %zu rectangles split, %zu not", tc.name.c_str(), k, np, ns);
+                return strprintf("%s: step %zu: %zu rectangles split, %zu not", tc.name.c_str(), k, np, ns);
             }
             if (g_encoding == 0 &&
                 !(bp.size() == bs.size() && std::equal(bp.data().begin(), bp.data().end(), bs.data().begin()))) {
-                return printf_string("%s: step %zu: Raw split and unsplit bytes differ", tc.name.c_str(), k);
+                return strprintf("%s: step %zu: Raw split and unsplit bytes differ", tc.name.c_str(), k);
             }
             if (!deliver(*par, update_message(bp, np)) || !deliver(*seq, update_message(bs, ns))) {
-                return printf_string("%s: libvncclient rejected step %zu", tc.name.c_str(), k);
+                return strprintf("%s: libvncclient rejected step %zu", tc.name.c_str(), k);
             }
             const size_t fb_bytes = static_cast<size_t>(kW) * kH * (tc.pf.bpp / 8);
             if (std::memcmp(par->cl->frameBuffer, seq->cl->frameBuffer, fb_bytes) != 0) {
-                return printf_string("%s: step %zu: split and unsplit updates decode differently", tc.name.c_str(), k);
+                return strprintf("%s: step %zu: split and unsplit updates decode differently", tc.name.c_str(), k);
             }
             const std::vector<uint8_t> want = expected_pixels(fb, conv.value());
             const std::string diff = compare(par->cl->frameBuffer, want.data(), kW, kH, tc.pf, max_err, mean_err);
             if (!diff.empty()) {
-                return printf_string("%s: step %zu (%s%s): %s", tc.name.c_str(), k, content_name(st.content),
+                return strprintf("%s: step %zu (%s%s): %s", tc.name.c_str(), k, content_name(st.content),
                                      shared ? ", shared encode" : "", diff.c_str());
             }
         }
         // Every encoding this test runs can take shared bytes after its
         // first update.
         if (shared_steps != (g_lossy ? 3 : 4)) {
-            return printf_string("%s: %d shared encodes, expected %d", tc.name.c_str(), shared_steps, g_lossy ? 3 : 4);
+            return strprintf("%s: %d shared encodes, expected %d", tc.name.c_str(), shared_steps, g_lossy ? 3 : 4);
         }
     }
     return {};
