@@ -32,21 +32,18 @@ struct TileFreq {
         }
     }
 
-    // The mean over the tiles r touches; 0 outside the grid.
+    // The mean over the tiles r touches; 0 outside the grid (the same
+    // tiles as for_tiles: a clamp here once took the edge tiles' mean for a
+    // rectangle past the edge).
     double over(const Rect &r) const
     {
-        if (r.empty() || cols == 0) {
-            return 0;
-        }
-        const int x0 = std::clamp(r.x / kTile, 0, cols - 1), x1 = std::clamp((r.right() - 1) / kTile, 0, cols - 1);
-        const int y0 = std::clamp(r.y / kTile, 0, rows - 1), y1 = std::clamp((r.bottom() - 1) / kTile, 0, rows - 1);
         double sum = 0;
-        for (int y = y0; y <= y1; y++) {
-            for (int x = x0; x <= x1; x++) {
-                sum += hz[static_cast<size_t>(y) * cols + x];
-            }
-        }
-        return sum / ((x1 - x0 + 1) * (y1 - y0 + 1));
+        int n = 0;
+        for_tiles(r, [&](size_t i) {
+            sum += hz[i];
+            n++;
+        });
+        return n > 0 ? sum / n : 0;
     }
 };
 

@@ -80,6 +80,22 @@ void full_and_empty(void **)
     assert_false(quiet.active());
 }
 
+// TileFreq::over: the mean of the tiles a rectangle touches, 0 for one that
+// touches none (past the grid's edge).
+void mean_over_tiles(void **)
+{
+    TileFreq f;
+    f.cols = 3;
+    f.rows = 2;
+    f.hz = {1, 2, 4, 8, 16, 32};
+    assert_true(f.over(Rect{0, 0, 10, 10}) == 1.0);
+    assert_true(f.over(Rect{kTile - 1, 0, 2, 1}) == 1.5);               // tiles 0 and 1
+    assert_true(f.over(Rect{0, 0, 3 * kTile, 2 * kTile}) == 63.0 / 6); // all six
+    assert_true(f.over(Rect{3 * kTile, 0, 10, 10}) == 0.0);             // right of the grid
+    assert_true(f.over(Rect{0, 2 * kTile + 5, 10, 10}) == 0.0);         // below it
+    assert_true(f.over(Rect{0, 0, 0, 0}) == 0.0);
+}
+
 } // namespace
 
 int main()
@@ -87,6 +103,7 @@ int main()
     const CMUnitTest tests[] = {
         cmocka_unit_test(frequency_follows_changed_tiles),
         cmocka_unit_test(full_and_empty),
+        cmocka_unit_test(mean_over_tiles),
     };
     return cmocka_run_group_tests_name("update-stats", tests, nullptr, nullptr);
 }
