@@ -13,12 +13,18 @@ std::optional<uint32_t> FlowControl::ping(uint64_t queued, int64_t now_us)
     queued += kPingBytes;
     pings_.push_back({id, queued, now_us, acked_});
     last_ping_queued_ = queued;
+    last_ping_us_ = now_us;
     return id;
+}
+
+bool FlowControl::ping_due(int64_t now_us) const
+{
+    return pings_.empty() && (!last_ping_us_ || now_us - *last_ping_us_ >= kMinPingIntervalUs);
 }
 
 std::optional<uint32_t> FlowControl::after_update(uint64_t queued, int64_t now_us)
 {
-    if (pings_.empty() || queued - last_ping_queued_ >= window() / 4) {
+    if (ping_due(now_us) || queued - last_ping_queued_ >= window() / 4) {
         return ping(queued, now_us);
     }
     return std::nullopt;
@@ -26,7 +32,7 @@ std::optional<uint32_t> FlowControl::after_update(uint64_t queued, int64_t now_u
 
 std::optional<uint32_t> FlowControl::after_answer(uint64_t queued, int64_t now_us)
 {
-    if (pings_.empty() && queued > acked_) {
+    if (ping_due(now_us) && queued > acked_) {
         return ping(queued, now_us);
     }
     return std::nullopt;

@@ -48,6 +48,11 @@ public:
     static constexpr uint64_t kMaxWindow = 64ull * 1024 * 1024;
     static constexpr int64_t kQueueDelayUs = 16000;
     static constexpr int64_t kMinRttLifetimeUs = 10'000'000; // routes change
+    // Pings are at least this far apart unless a quarter of the window was
+    // queued since the last one.  A ping per update cost a read and two
+    // polls per update on a fast client's small updates (a moving cursor:
+    // each answer woke the loop), a third of the server's system calls.
+    static constexpr int64_t kMinPingIntervalUs = 1000;
     static constexpr int64_t kRateLifetimeUs = 2'000'000;
     static constexpr size_t kMaxPings = 64; // bounds memory per client
     // Held this long with everything sent taken by the client's TCP, and no
@@ -59,9 +64,12 @@ public:
     static constexpr uint64_t kPingBytes = 13;
 
     // After an update was queued; `queued` counts every byte queued to the
-    // client so far (the ping returned is queued after them).  Returns the id of a ping to queue right behind it when
-    // one is due: none is outstanding, or the bytes since the last ping are a
-    // quarter of the window (finer acknowledgement while the pipe is full).
+    // client so far (the ping returned is queued after them).  Returns the
+    // id of a ping to queue right behind it when one is due: none is
+    // outstanding and the last left kMinPingIntervalUs ago, or the bytes
+    // since the last ping are a quarter of the window (finer
+    // acknowledgement while the pipe is full).  Bytes not followed by a
+    // ping hold nothing back: congested() needs a ping outstanding.
     std::optional<uint32_t> after_update(uint64_t queued, int64_t now_us);
 
     // An answer arrived (a ServerFence reply whose payload was 4 bytes).
@@ -70,8 +78,8 @@ public:
     bool answered(uint32_t id, int64_t now_us);
 
     // After an answer: bytes queued after the last ping, with no ping left
-    // to acknowledge them.  Returns the id of a ping to queue now, else they
-    // could stay unacknowledged and hold the window shut.
+    // to acknowledge them.  Returns the id of a ping to queue now (when the
+    // interval allows; else the next update's ping covers them).
     std::optional<uint32_t> after_answer(uint64_t queued, int64_t now_us);
 
     // More than a window unanswered: hold new updates.
@@ -94,6 +102,7 @@ public:
 
 private:
     std::optional<uint32_t> ping(uint64_t queued, int64_t now_us);
+    bool ping_due(int64_t now_us) const;
     void add_rate(double rate, int64_t now_us);
 
     struct Ping {
@@ -110,6 +119,7 @@ private:
     uint32_t next_id_ = 1;
     uint64_t acked_ = 0;
     uint64_t last_ping_queued_ = 0;
+    std::optional<int64_t> last_ping_us_;
     int64_t min_rtt_us_ = 0, min_rtt_at_us_ = 0;
     std::array<RateSample, 16> rates_{};
     size_t rate_next_ = 0;

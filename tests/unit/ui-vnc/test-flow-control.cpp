@@ -152,27 +152,70 @@ void unanswered_pings_hold(void **)
     assert_int_equal(fc.acked(), 10'000 + FlowControl::kPingBytes);
 }
 
-// Bytes queued after the last ping are pinged when that ping is answered,
-// else they would stay unacknowledged and could hold the window shut.
+// Bytes queued after the last ping are pinged when that ping is answered
+// (once kMinPingIntervalUs has passed since it left), else they would stay
+// unacknowledged.
 void tail_is_pinged_on_answer(void **)
 {
     FlowControl fc;
     constexpr uint64_t P = FlowControl::kPingBytes;
+    constexpr int64_t I = FlowControl::kMinPingIntervalUs;
     std::optional<uint32_t> id = fc.after_update(1000, 0);
     assert_true(id.has_value());
     // A second small update while the ping is out: no ping for it.
     assert_false(fc.after_update(2000 + P, 10).has_value());
-    assert_true(fc.answered(*id, 500));
+    assert_true(fc.answered(*id, I + 500));
     assert_int_equal(fc.acked(), 1000 + P);
-    std::optional<uint32_t> tail = fc.after_answer(2000 + P, 500);
+    std::optional<uint32_t> tail = fc.after_answer(2000 + P, I + 500);
     assert_true(tail.has_value());
-    assert_true(fc.answered(*tail, 900));
+    assert_true(fc.answered(*tail, I + 900));
     assert_int_equal(fc.acked(), 2000 + 2 * P);
     // Nothing left unacknowledged, the pings included: no ping, so
     // answers do not breed pings.
-    assert_false(fc.after_answer(2000 + 2 * P, 900).has_value());
+    assert_false(fc.after_answer(2000 + 2 * P, 3 * I).has_value());
     // Duplicated answers are refused.
-    assert_false(fc.answered(*tail, 950));
+    assert_false(fc.answered(*tail, 3 * I));
+}
+
+// Small updates to a client that answers at once (a moving cursor over
+// loopback: 4 KB every 30 us, answered 50 us later): at most one ping per
+// kMinPingIntervalUs, not one per update (each answer costs the server a
+// wakeup and reads), and a ping is never more than that late: every update
+// is acknowledged within two intervals and an RTT.
+void small_updates_ping_sparingly(void **)
+{
+    FlowControl fc;
+    constexpr int64_t I = FlowControl::kMinPingIntervalUs;
+    std::deque<std::pair<uint32_t, int64_t>> out; // id, answer time
+    uint64_t queued = 0;
+    uint64_t pings = 0;
+    std::deque<std::pair<uint64_t, int64_t>> sent; // queued after an update, when
+    for (int64_t now = 0; now < 100 * I; now += 30) {
+        while (!out.empty() && out.front().second <= now) {
+            assert_true(fc.answered(out.front().first, now));
+            out.pop_front();
+            if (std::optional<uint32_t> id = fc.after_answer(queued, now)) {
+                queued += FlowControl::kPingBytes;
+                out.push_back({*id, now + 50});
+                pings++;
+            }
+        }
+        assert_false(fc.congested(queued));
+        queued += 4096;
+        if (std::optional<uint32_t> id = fc.after_update(queued, now)) {
+            queued += FlowControl::kPingBytes;
+            out.push_back({*id, now + 50});
+            pings++;
+        }
+        sent.push_back({queued, now});
+        while (!sent.empty() && sent.front().first <= fc.acked()) {
+            sent.pop_front();
+        }
+        assert_true(sent.empty() || now - sent.front().second <= 2 * I + 50);
+    }
+    // 3334 updates in 100 intervals.
+    assert_true(pings <= 101);
+    assert_true(pings >= 50);
 }
 
 // reset() forgets the pings (continuous updates turned off and on).
@@ -204,6 +247,7 @@ int main()
         cmocka_unit_test(late_answers_keep_path_busy),
         cmocka_unit_test(unanswered_pings_hold),
         cmocka_unit_test(tail_is_pinged_on_answer),
+        cmocka_unit_test(small_updates_ping_sparingly),
         cmocka_unit_test(reset_forgets),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
