@@ -97,30 +97,6 @@ template <class T> void put_raw(const uint8_t *raw, size_t stride, int tw, int t
     out.commit(bytes);
 }
 
-// A cheap check that a tile predicted raw still looks it: four rows
-// sampled, in each nearly every pixel differs from its left neighbour (as
-// in photos, video and noise; text, window frames and solid areas have long
-// runs).  The history alone trusted a cell whose photo a window had just
-// covered: on the desktop workload that made the updates 70% bigger.
-template <class T> bool looks_raw(const uint8_t *raw, size_t stride, int tw, int th)
-{
-    if (tw < 8 || th < 4) {
-        return false; // edge slivers: analysed
-    }
-    for (int k = 0; k < 4; k++) {
-        T row[16];
-        std::memcpy(row, raw + static_cast<size_t>(k * (th - 1) / 3) * stride, static_cast<size_t>(tw) * sizeof(T));
-        int same = 0;
-        for (int x = 1; x < tw; x++) {
-            same += row[x] == row[x - 1];
-        }
-        if (same > 1) {
-            return false;
-        }
-    }
-    return true;
-}
-
 // Encodes one tile (tw x th pixels of wire bytes at `raw`, rows `stride`
 // bytes apart) into `out`; true when it went raw.
 template <class T>
@@ -324,46 +300,6 @@ void encode_any(const Rect &r, const EncodeContext &ctx, std::vector<uint8_t> &t
 
 } // namespace
 
-void HextileRawHistory::next_update(int width, int height)
-{
-    const int cols = (width + 15) / 16, rows = (height + 15) / 16;
-    if (cols != cols_ || rows != rows_) {
-        cols_ = cols;
-        rows_ = rows;
-        seen_ = std::vector<std::atomic<uint32_t>>(static_cast<size_t>(cols) * static_cast<size_t>(rows));
-    }
-    seq_++;
-    if (seq_ == 0) { // wrapped (2^32 updates, weeks at full speed): forget rather than mistake
-        for (std::atomic<uint32_t> &s : seen_) s.store(0, std::memory_order_relaxed);
-        seq_ = 1;
-    }
-}
-
-size_t HextileRawHistory::cell(int tx, int ty, int tw, int th) const
-{
-    // The cell of the tile's centre: tiles start at their rectangle's
-    // corner, not on the 16-pixel grid, and two rectangles' tiles may share
-    // a cell (hence the atomic accesses).
-    const int cx = std::min((tx + tw / 2) / 16, cols_ - 1);
-    const int cy = std::min((ty + th / 2) / 16, rows_ - 1);
-    return static_cast<size_t>(cy) * static_cast<size_t>(cols_) + static_cast<size_t>(cx);
-}
-
-bool HextileRawHistory::predict_raw(int tx, int ty, int tw, int th) const
-{
-    const size_t c = cell(tx, ty, tw, th);
-    if ((c + seq_) % kProbeEvery == 0) {
-        return false; // this cell's turn to be analysed again
-    }
-    const uint32_t seen = seen_[c].load(std::memory_order_relaxed);
-    return seen != 0 && seq_ - seen < kForgetAfter;
-}
-
-void HextileRawHistory::record(int tx, int ty, int tw, int th, bool went_raw)
-{
-    seen_[cell(tx, ty, tw, th)].store(went_raw ? seq_ : 0, std::memory_order_relaxed);
-}
-
 size_t HextileEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
 {
     write_rect_header(out, r, encoding());
@@ -374,6 +310,22 @@ size_t HextileEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteB
 size_t HextileEncoder::encode_rects(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out)
 {
     history_.next_update(ctx.fb.width(), ctx.fb.height());
+    raw_rects_.clear();
+    hextile_rects_.clear();
+    if (!split_raw_bands(rects, ctx, history_, raw_rects_, hextile_rects_)) {
+        return encode_hextile(rects, ctx, out);
+    }
+    // The rectangles of one update may come in any order: they do not
+    // overlap.
+    const size_t n = raw_.encode_rects(raw_rects_, ctx, out);
+    return n + encode_hextile(hextile_rects_, ctx, out);
+}
+
+size_t HextileEncoder::encode_hextile(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out)
+{
+    if (rects.empty()) {
+        return 0;
+    }
     if (!plan_.plan(rects, 16, ctx)) {
         for (const Rect &r : rects) {
             write_rect_header(out, r, encoding());

@@ -1,6 +1,7 @@
-// Hextile's guess of raw tiles (HextileRawHistory, issue 8): tiles that
-// went raw lately are written raw without the analysis.  A guess may cost
-// bytes, never pixels; these cases hold it to that and to its bounds:
+// Hextile's guess of raw tiles (hextile-raw.hpp, issue 8): tiles that went
+// raw lately are written raw without the analysis, bands of them as Raw
+// rectangles.  A guess may cost bytes, never pixels; these cases hold it
+// to that and to its bounds:
 //  - every update decodes exactly in libvncclient;
 //  - a window over what was noise (two colours) is analysed at once: its
 //    tiles fail the sampled-rows check, whatever the history says;
@@ -45,6 +46,7 @@ struct Session {
     HextileEncoder enc;
     Image im{kW, kH, std::vector<uint32_t>(static_cast<size_t>(kW) * kH, 0)};
     bool connected = false;
+    size_t rects = 0; // in the last update: more than 1 when bands went Raw
 
     explicit Session(const Case &c) : tc(c) {}
 
@@ -68,6 +70,7 @@ struct Session {
         const EncodeContext ctx{fb, tc.pf, conv.value()};
         io::ByteBuffer bytes;
         const size_t n = enc.encode_rects(std::span(&r, 1), ctx, bytes);
+        rects = n;
         if (analysed) {
             HextileEncoder fresh;
             io::ByteBuffer ref;
@@ -136,6 +139,8 @@ std::string guess_is_probed(const Case &tc)
         if (k == 0) {
             first = got;
             first_analysed = analysed;
+            // All but the probed row of cells went as Raw bands.
+            if (s.rects < 2) return "the guessed bands were not sent as Raw rectangles";
         }
         last = got;
     }
@@ -143,9 +148,9 @@ std::string guess_is_probed(const Case &tc)
     if (first <= first_analysed + first_analysed / 10) {
         return strprintf("no tile was guessed raw: %zu bytes, analysed %zu", first, first_analysed);
     }
-    if (last != analysed) {
-        return strprintf("still guessed after %u updates: %zu bytes, analysed %zu", HextileRawHistory::kProbeEvery,
-                         last, analysed);
+    if (last != analysed || s.rects != 1) {
+        return strprintf("still guessed after %u updates: %zu bytes in %zu rectangles, analysed %zu",
+                         HextileRawHistory::kProbeEvery, last, s.rects, analysed);
     }
     return {};
 }
