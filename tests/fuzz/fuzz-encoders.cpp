@@ -341,9 +341,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ctx.quality_level = -1;
         ctx.lossy = false;
         io::ByteBuffer rects;
-        const size_t n = enc->encode(r, ctx, rects);
-        if (n == 0) {
-            fprintf(stderr, "==fuzz== encoder %d wrote no rectangle for %dx%d+%d+%d\n", encoding, r.w, r.h, r.x, r.y);
+        // As the server calls it: encode_rects keeps state across updates
+        // (Hextile's history of raw tiles and its Raw bands).
+        const size_t n = enc->encode_rects(std::span(&r, 1), ctx, rects);
+        if (n == 0 || n > enc->max_rects(r)) {
+            fprintf(stderr, "==fuzz== encoder %d wrote %zu rectangles for %dx%d+%d+%d (at most %zu)\n", encoding, n,
+                    r.w, r.h, r.x, r.y, enc->max_rects(r));
             __builtin_trap();
         }
         io::ByteBuffer msg;
