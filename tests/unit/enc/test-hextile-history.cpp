@@ -89,6 +89,13 @@ struct Session {
         }
         return bytes.size();
     }
+
+    // A first update of noise over the whole screen: every cell went raw.
+    bool noise_first(std::string &err)
+    {
+        paint(im, Content::Noise, 1);
+        return update(err) != 0;
+    }
 };
 
 // Noise only in the rows looks_raw samples (0, 5, 10, 15 of each tile),
@@ -129,8 +136,7 @@ std::string guess_is_probed(const Case &tc)
 {
     Session s(tc);
     std::string err;
-    paint(s.im, Content::Noise, 1);
-    if (s.update(err) == 0) return err;
+    if (!s.noise_first(err)) return err;
     size_t first = 0, first_analysed = 0, analysed = 0, last = 0;
     for (uint32_t k = 0; k <= HextileRawHistory::kProbeEvery; k++) {
         paint_sampled_rows_noise(s.im, 10 + k);
@@ -159,8 +165,7 @@ std::string old_history_forgotten(const Case &tc)
 {
     Session s(tc);
     std::string err;
-    paint(s.im, Content::Noise, 1);
-    if (s.update(err) == 0) return err;
+    if (!s.noise_first(err)) return err;
     // Updates of one tile elsewhere: the history of the others ages.
     for (uint32_t k = 0; k < HextileRawHistory::kForgetAfter; k++) {
         paint(s.im, Content::Noise, 100 + k, 0, 0, 16, 16);
