@@ -401,4 +401,23 @@ std::span<const uint64_t> DirtyMap::row_bits(int y) const
     return {row(y), static_cast<size_t>(words_)};
 }
 
+bool merge_to_bounding_box(std::vector<Rect> &rects, long max_area, int max_factor)
+{
+    if (rects.size() < 2) {
+        return false;
+    }
+    Rect box;
+    long area = 0;
+    for (const Rect &r : rects) {
+        box = bounding(box, r);
+        area += static_cast<long>(r.w) * r.h;
+    }
+    const long box_area = static_cast<long>(box.w) * box.h;
+    if (box_area > max_area || box_area > area * max_factor) {
+        return false;
+    }
+    rects.assign(1, box);
+    return true;
+}
+
 } // namespace qvnc::vnc

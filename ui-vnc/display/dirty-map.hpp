@@ -120,4 +120,10 @@ private:
     int yhi_ = 0;
 };
 
+// Replaces rects (which must not overlap, as take_rects() gives them) by
+// their bounding box when it has at most max_area pixels and at most
+// max_factor times theirs; true when it did.  For encodings whose cost is
+// per rectangle more than per pixel (see Connection::take_update_rects).
+bool merge_to_bounding_box(std::vector<Rect> &rects, long max_area, int max_factor);
+
 } // namespace qvnc::vnc

@@ -30,6 +30,19 @@ inline Rect intersect(const Rect &a, const Rect &b)
     return {static_cast<int>(x0), static_cast<int>(y0), static_cast<int>(x1 - x0), static_cast<int>(y1 - y0)};
 }
 
+// The smallest rectangle holding both; an empty one adds nothing.
+inline Rect bounding(const Rect &a, const Rect &b)
+{
+    if (a.empty()) {
+        return b;
+    }
+    if (b.empty()) {
+        return a;
+    }
+    const int x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
+    return {x0, y0, std::max(a.right(), b.right()) - x0, std::max(a.bottom(), b.bottom()) - y0};
+}
+
 inline bool intersects(const Rect &a, const Rect &b)
 {
     return !intersect(a, b).empty();

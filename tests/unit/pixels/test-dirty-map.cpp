@@ -47,6 +47,9 @@ void test_rect_helpers(void **)
     assert_true(contains(Rect{0, 0, 10, 10}, Rect{2, 2, 8, 8}));
     assert_false(contains(Rect{0, 0, 10, 10}, Rect{2, 2, 9, 8}));
     assert_true(contains(Rect{0, 0, 10, 10}, Rect{50, 50, 0, 0}));
+    assert_true(bounding(Rect{0, 0, 2, 2}, Rect{5, 1, 1, 4}) == (Rect{0, 0, 6, 5}));
+    assert_true(bounding(Rect{}, Rect{5, 1, 1, 4}) == (Rect{5, 1, 1, 4}));
+    assert_true(bounding(Rect{5, 1, 1, 4}, Rect{9, 9, 0, 3}) == (Rect{5, 1, 1, 4}));
 }
 
 void test_dimensions(void **)
@@ -326,6 +329,44 @@ void test_coarsen(void **)
                  {Rect{0, 20, 16, 1}, Rect{32, 25, 16, 6}});
 }
 
+// A cursor's staircase (what take_rects gives for its old and new place)
+// becomes one box; damage that is far apart, too big or alone stays.
+void test_merge_to_bounding_box(void **)
+{
+    DirtyMap m(320, 200);
+    m.mark(Rect{100, 50, 24, 32}); // old place: blocks 6..7
+    m.mark(Rect{116, 60, 24, 32}); // new place: blocks 7..8
+    std::vector<Rect> rects = m.take_rects(Rect{0, 0, 320, 200});
+    expect_rects(rects, {Rect{96, 50, 32, 32}, Rect{128, 60, 16, 32}, Rect{112, 82, 16, 10}});
+    std::vector<Rect> box = rects;
+    assert_true(merge_to_bounding_box(box, 128 * 128, 2));
+    expect_rects(box, {Rect{96, 50, 48, 42}});
+
+    // 48x42 = 2016 pixels: a smaller limit keeps the three.
+    box = rects;
+    assert_false(merge_to_bounding_box(box, 2015, 2));
+    assert_int_equal(box.size(), 3);
+    box = rects;
+    assert_true(merge_to_bounding_box(box, 2016, 2));
+
+    // Their area is 1024 + 512 + 160 = 1696: the box is 1.19x that.
+    box = rects;
+    assert_false(merge_to_bounding_box(box, 128 * 128, 1));
+    assert_int_equal(box.size(), 3);
+
+    // Two corners of a big box: 2 x 256 pixels against 96 x 96.
+    std::vector<Rect> apart{Rect{0, 0, 16, 16}, Rect{80, 80, 16, 16}};
+    assert_false(merge_to_bounding_box(apart, 128 * 128, 2));
+    expect_rects(apart, {Rect{0, 0, 16, 16}, Rect{80, 80, 16, 16}});
+
+    std::vector<Rect> one{Rect{3, 4, 5, 6}};
+    assert_false(merge_to_bounding_box(one, 128 * 128, 2));
+    expect_rects(one, {Rect{3, 4, 5, 6}});
+    std::vector<Rect> none;
+    assert_false(merge_to_bounding_box(none, 128 * 128, 2));
+    assert_true(none.empty());
+}
+
 // Shared encoding groups clients by these (server/share-pass.hpp).
 void test_compare(void **)
 {
@@ -379,6 +420,7 @@ int main()
         cmocka_unit_test(test_random_against_model),
         cmocka_unit_test(test_row_bounds),
         cmocka_unit_test(test_coarsen),
+        cmocka_unit_test(test_merge_to_bounding_box),
         cmocka_unit_test(test_compare),
     };
     return cmocka_run_group_tests_name("pixels/dirty-map", tests, nullptr, nullptr);
