@@ -23,6 +23,10 @@
  *                             "HALFWAY frames=N/2" in the middle and
  *                             "STOPPED frames=N" after the last frame.  The
  *                             picture does not change afterwards.
+ *   sprite X Y                move a 24x32 sprite of noise to X,Y (a cursor
+ *                             over the picture): its last place gets the
+ *                             picture back, and both places are reported
+ *                             as damage, one update call each
  *   dump PATH                 write the surface as a binary PPM (P6)
  *   quit                      stop (also on EOF of stdin or SIGTERM)
  *
@@ -56,7 +60,11 @@ typedef struct host {
     int anim_rows;      /* the animation stays above this row (0: none) */
     guint32 rng;
     guint anim_source;
+    int sprite_x, sprite_y, sprite_shown;
+    guint32 sprite_rng;
 } host;
+
+enum { SPRITE_W = 24, SPRITE_H = 32 };
 
 static const struct {
     const char *name;
@@ -107,6 +115,12 @@ static void on_client(void *opaque, qvnc_client_event event, const qvnc_client_i
     fflush(stdout);
 }
 
+/* The deterministic picture of a new W x HH surface at x, y. */
+static uint32_t picture_rgb(int x, int y, int w, int hh)
+{
+    return (uint32_t)((x * 255 / (w > 1 ? w - 1 : 1)) << 16 | (y * 255 / (hh > 1 ? hh - 1 : 1)) << 8 | ((x ^ y) & 0xff));
+}
+
 static bool new_surface(host *h, int w, int hh, uint32_t format)
 {
     size_t n = (size_t)w * (size_t)hh;
@@ -116,11 +130,10 @@ static bool new_surface(host *h, int w, int hh, uint32_t format)
     }
     for (int y = 0; y < hh; y++) {
         for (int x = 0; x < w; x++) {
-            uint32_t rgb = (uint32_t)((x * 255 / (w > 1 ? w - 1 : 1)) << 16 | (y * 255 / (hh > 1 ? hh - 1 : 1)) << 8 |
-                                      ((x ^ y) & 0xff));
-            px[(size_t)y * w + x] = to_format(format, rgb);
+            px[(size_t)y * w + x] = to_format(format, picture_rgb(x, y, w, hh));
         }
     }
+    h->sprite_shown = 0;
     qvnc_surface s = {.struct_size = sizeof s, .width = w, .height = hh, .stride = w * 4, .format = format,
                       .data = px};
     qvnc_error *err = NULL;
@@ -198,6 +211,24 @@ static void anim_frame(host *h)
         qvnc_display_update(h->disp, x, y, w, hh);
     }
     h->frames_done++;
+}
+
+/* Paints the sprite's box at x, y with noise (on) or the picture (off) and
+ * reports it; false when it does not fit in the surface. */
+static bool paint_sprite(host *h, int x, int y, bool on)
+{
+    if (x < 0 || y < 0 || x > h->w - SPRITE_W || y > h->h - SPRITE_H) {
+        return false;
+    }
+    for (int yy = y; yy < y + SPRITE_H; yy++) {
+        for (int xx = x; xx < x + SPRITE_W; xx++) {
+            h->sprite_rng = h->sprite_rng * 1103515245u + 12345u;
+            uint32_t rgb = on ? h->sprite_rng >> 8 & 0xffffff : picture_rgb(xx, yy, h->w, h->h);
+            h->pixels[(size_t)yy * h->w + xx] = to_format(h->format, rgb);
+        }
+    }
+    qvnc_display_update(h->disp, x, y, SPRITE_W, SPRITE_H);
+    return true;
 }
 
 static gboolean anim_tick(gpointer data)
@@ -354,6 +385,22 @@ static void handle(host *h, char *line)
             h->cycle_formats = cycle;
             h->anim_rows = rows;
             h->anim_source = g_timeout_add(ms > 0 ? (guint)ms : 1, anim_tick, h);
+            printf("OK\n");
+        }
+    } else if (strcmp(line, "sprite") == 0) {
+        int x, y;
+        if (!arg || sscanf(arg, "%d %d", &x, &y) != 2) {
+            answer_error(NULL, "sprite X Y");
+        } else if (x < 0 || y < 0 || x > h->w - SPRITE_W || y > h->h - SPRITE_H) {
+            answer_error(NULL, "sprite: outside the surface");
+        } else {
+            if (h->sprite_shown) {
+                paint_sprite(h, h->sprite_x, h->sprite_y, false);
+            }
+            paint_sprite(h, x, y, true);
+            h->sprite_x = x;
+            h->sprite_y = y;
+            h->sprite_shown = 1;
             printf("OK\n");
         }
     } else if (strcmp(line, "dump") == 0) {

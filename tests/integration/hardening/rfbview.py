@@ -104,6 +104,7 @@ class Viewer(RfbClient):
         self.quality = quality
         self.jpeg_rects = 0
         self.copy_rects = 0
+        self.rect_counts = []    # pixel rectangles (CopyRect included) of each update with any
         self.formats = list(formats)
         self.switch_every = switch_every
         self.copyrect = copyrect
@@ -226,7 +227,7 @@ class Viewer(RfbClient):
         t = self.u8('server message type')
         if t == 0:
             n = struct.unpack('>xH', self.recv_exact(3, 'update header'))[0]
-            pixels = False
+            pixels = 0
             with self.cond:
                 for _ in range(n):
                     x, y, w, h, enc = struct.unpack('>HHHHi', self.recv_exact(12, 'rect header'))
@@ -241,8 +242,10 @@ class Viewer(RfbClient):
                         raise Fail('%s: unexpected encoding %d in an update' % (self.label, enc))
                     self.fb.check(x, y, w, h, 'encoding %d' % enc)
                     self._decode(x, y, w, h, enc)
-                    pixels = True
-            return pixels
+                    pixels += 1
+                if pixels:
+                    self.rect_counts.append(pixels)
+            return pixels > 0
         if t == 1:
             first, n = struct.unpack('>xHH', self.recv_exact(5, 'colour map header'))
             self.recv_exact(6 * n, 'colour map')

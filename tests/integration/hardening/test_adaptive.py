@@ -9,7 +9,10 @@ with a Tight viewer that sent a quality level,
     bit.  With non-adaptive=on nothing is refreshed, so that is the
     adaptive mode at work;
   - a CopyRect of tiles sent as JPEG carries the JPEG along: the copy's
-    destination, never sent lossy itself, must be refreshed too.
+    destination, never sent lossy itself, must be refreshed too;
+  - a small moving sprite's old and new places (a staircase of 16-pixel
+    columns) reach a viewer that takes JPEG as one rectangle, their
+    bounding box; a lossless Tight viewer gets the exact rectangles.
 """
 
 import os
@@ -28,8 +31,8 @@ QUALITY = 6
 PF = rfbview.FORMATS[0]
 
 
-def viewer(port, label, copyrect=False):
-    return rfbview.Viewer(port, rfbview.ENC_TIGHT, [PF], label=label, copyrect=copyrect, quality=QUALITY).start()
+def viewer(port, label, copyrect=False, quality=QUALITY):
+    return rfbview.Viewer(port, rfbview.ENC_TIGHT, [PF], label=label, copyrect=copyrect, quality=quality).start()
 
 
 def wait_answers(v, n):
@@ -125,8 +128,46 @@ def copy_of_lossy_tiles():
         stop_checked(host, 'hardening-host')
 
 
+def sprite_steps(quality):
+    """Moves the host's 24x32 noise sprite 12 times, diagonally, each step
+    answered before the next; returns the pixel rectangles of each answer."""
+    host, port = start_host(',lossy=on', size='320x240')
+    try:
+        v = viewer(port, 'viewer (quality %s)' % quality, quality=quality)
+        try:
+            wait_answers(v, 1)
+            counts = []
+            for i in range(12):
+                with v.cond:
+                    before = v.answers
+                check(host_command(host, 'sprite %d %d' % (40 + 8 * i, 30 + 6 * i)) == 'OK', 'sprite refused')
+                wait_answers(v, before + 1)
+                with v.cond:
+                    counts += v.rect_counts[before:]
+            dump = os.path.join(WORK, 'sprite-%s.ppm' % quality)
+            check(host_command(host, 'dump ' + dump) == 'OK', 'dump failed')
+            w, h, rgb = read_ppm(dump)
+            diff = v.wait_match(w, h, rgb, 10)
+            check(diff is None, 'the viewer does not match the guest after the sprite stopped: %s' % diff)
+            print('# quality %s: rectangles per update while the sprite moved: %s; %d JPEG rectangles'
+                  % (quality, counts, v.jpeg_rects), flush=True)
+            return counts
+        finally:
+            v.stop()
+    finally:
+        stop_checked(host, 'hardening-host')
+
+
+def sprite_as_one_rect():
+    counts = sprite_steps(QUALITY)
+    check(counts and all(n == 1 for n in counts), 'a moving sprite took more than one rectangle: %s' % counts)
+    exact = sprite_steps(None)
+    check(any(n > 1 for n in exact), 'lossless Tight got the sprite as one rectangle too: %s' % exact)
+
+
 runner.case('adaptive: a still photo-like frame is lossless', first_frame, ',lossy=on', False)
 runner.case('non-adaptive: the same frame goes as JPEG', first_frame, ',lossy=on,non-adaptive=on', True)
 runner.case('adaptive: moving tiles as JPEG, then a lossless refresh', moving_then_still)
 runner.case('adaptive: a CopyRect of JPEG tiles is refreshed where it landed', copy_of_lossy_tiles)
+runner.case('adaptive: a moving sprite goes as one box to a JPEG viewer only', sprite_as_one_rect)
 runner.finish()
