@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include "byte-writer.hpp"
 
@@ -185,7 +186,14 @@ template <class T> void TightEncoder::encode_piece(const Rect &r, const EncodeCo
 {
     constexpr int B = sizeof(T);
     const int area = r.w * r.h;
-    enc::convert_rect(r, ctx, px_);
+    if (ctx.conv.is_copy()) {
+        pix_ = ctx.fb.row(r.y) + static_cast<size_t>(r.x) * B;
+        pix_stride_ = static_cast<size_t>(ctx.fb.stride());
+    } else {
+        enc::convert_rect(r, ctx, px_);
+        pix_ = px_.data();
+        pix_stride_ = static_cast<size_t>(r.w) * B;
+    }
     write_rect_header(out, r, encoding());
     // Every sub-encoding below starts with its compression control byte
     // here; the reset bits are ORed in once it is written, whichever
@@ -202,29 +210,31 @@ template <class T> void TightEncoder::encode_piece(const Rect &r, const EncodeCo
         index_.resize(static_cast<size_t>(area));
     }
     palette_.clear();
-    const uint8_t *p = px_.data();
-    T prev = enc::load_px<T>(p);
+    T prev = enc::load_px<T>(pix_row(0));
     int cur = palette_.lookup_or_add(prev);
-    index_[0] = 0;
     bool over = false;
-    for (int i = 1; i < area; i++) {
-        const T v = enc::load_px<T>(p + i * B);
-        if (v != prev) {
-            prev = v;
-            cur = palette_.lookup_or_add(v);
-            if (cur < 0) {
-                over = true;
-                break;
+    uint8_t *idx = index_.data();
+    for (int y = 0; y < r.h && !over; y++) {
+        const uint8_t *row = pix_row(y);
+        for (int x = 0; x < r.w; x++) {
+            const T v = enc::load_px<T>(row + x * B);
+            if (v != prev) {
+                prev = v;
+                cur = palette_.lookup_or_add(v);
+                if (cur < 0) {
+                    over = true;
+                    break;
+                }
             }
+            *idx++ = static_cast<uint8_t>(cur);
         }
-        index_[i] = static_cast<uint8_t>(cur);
     }
     const int ncolours = over ? 257 : palette_.size();
     const bool rgb24 = enc::tpixel_is_rgb24(ctx.pf);
 
     if (ncolours == 1) {
         uint8_t b[5] = {kFill};
-        uint8_t *e = put_tpixel<T>(b + 1, enc::load_px<T>(p), ctx.pf, rgb24);
+        uint8_t *e = put_tpixel<T>(b + 1, enc::load_px<T>(pix_row(0)), ctx.pf, rgb24);
         out.append({b, static_cast<size_t>(e - b)});
         return;
     }
@@ -333,15 +343,26 @@ template <class T> void TightEncoder::send_copy(const Rect &r, const EncodeConte
 {
     const int level = std::max(1, enc::zlib_level(ctx.compress_level, kDefaultCopyLevel));
     out.push_back(0x00); // stream 0, copy filter implied
-    const size_t area = static_cast<size_t>(r.w) * r.h;
+    const size_t row_bytes = static_cast<size_t>(r.w) * sizeof(T);
     if (!enc::tpixel_is_rgb24(ctx.pf)) {
-        send_data(0, px_.data(), area * sizeof(T), level, out);
+        if (pix_stride_ == row_bytes) {
+            send_data(0, pix_, row_bytes * r.h, level, out);
+            return;
+        }
+        data_.resize(row_bytes * r.h);
+        for (int y = 0; y < r.h; y++) {
+            std::memcpy(data_.data() + row_bytes * y, pix_row(y), row_bytes);
+        }
+        send_data(0, data_.data(), data_.size(), level, out);
         return;
     }
-    data_.resize(area * 3);
+    data_.resize(static_cast<size_t>(r.w) * r.h * 3);
     uint8_t *d = data_.data();
-    for (size_t i = 0; i < area; i++) {
-        d = put_tpixel<T>(d, enc::load_px<T>(px_.data() + i * sizeof(T)), ctx.pf, true);
+    for (int y = 0; y < r.h; y++) {
+        const uint8_t *row = pix_row(y);
+        for (int x = 0; x < r.w; x++) {
+            d = put_tpixel<T>(d, enc::load_px<T>(row + x * sizeof(T)), ctx.pf, true);
+        }
     }
     send_data(0, data_.data(), data_.size(), level, out);
 }
@@ -359,8 +380,8 @@ template <class T> bool TightEncoder::is_smooth(const Rect &r, const EncodeConte
     long samples = 0, repeats = 0;
     long err8 = 0; // summed errors scaled to 8-bit channels
     for (int y = 1; y < r.h; y += 4) {
-        const uint8_t *row = px_.data() + static_cast<size_t>(y) * r.w * sizeof(T);
-        const uint8_t *up = row - static_cast<size_t>(r.w) * sizeof(T);
+        const uint8_t *row = pix_row(y);
+        const uint8_t *up = pix_row(y - 1);
         for (int x = 1; x < r.w; x++) {
             const T v = enc::load_px<T>(row + x * sizeof(T));
             const T l = enc::load_px<T>(row + (x - 1) * sizeof(T));
@@ -414,7 +435,7 @@ template <class T> void TightEncoder::send_gradient(const Rect &r, const EncodeC
     int *prev = grad_rows_.data(), *curr = grad_rows_.data() + w * 3;
     uint8_t *d = data_.data();
     for (int y = 0; y < r.h; y++) {
-        const uint8_t *src = px_.data() + static_cast<size_t>(y) * w * sizeof(T);
+        const uint8_t *src = pix_row(y);
         for (size_t x = 0; x < w; x++) {
             const uint32_t v = enc::px_value(enc::load_px<T>(src + x * sizeof(T)), pf.big_endian);
             uint32_t packed = 0;
@@ -456,7 +477,7 @@ void TightEncoder::gradient_rgb24(const Rect &r, const PixelFormat &pf)
     const unsigned sh[3] = {pf.red_shift, pf.green_shift, pf.blue_shift};
     uint8_t *d = data_.data();
     for (int y = 0; y < r.h; y++) {
-        const uint8_t *src = px_.data() + static_cast<size_t>(y) * w * 4;
+        const uint8_t *src = pix_row(y);
         for (size_t x = 0; x < w; x++) {
             uint32_t v = enc::load_px<uint32_t>(src + x * 4);
             v = swap ? __builtin_bswap32(v) : v;
@@ -511,9 +532,12 @@ void TightEncoder::send_png(const Rect &r, const EncodeContext &ctx, int ncolour
         ok = enc::png_compress(index_.data(), r.w, r.h, plte, ncolours, level, image_);
     } else {
         data_.resize(area * 3);
-        for (size_t i = 0; i < area; i++) {
-            value_to_rgb(enc::px_value(enc::load_px<T>(px_.data() + i * sizeof(T)), pf.big_endian), pf,
-                         data_.data() + 3 * i);
+        uint8_t *d = data_.data();
+        for (int y = 0; y < r.h; y++) {
+            const uint8_t *row = pix_row(y);
+            for (int x = 0; x < r.w; x++, d += 3) {
+                value_to_rgb(enc::px_value(enc::load_px<T>(row + x * sizeof(T)), pf.big_endian), pf, d);
+            }
         }
         ok = enc::png_compress(data_.data(), r.w, r.h, nullptr, 0, level, image_);
     }

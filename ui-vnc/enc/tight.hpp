@@ -109,7 +109,15 @@ private:
     std::unique_ptr<Parallel> par_;
     enc::Deflater z_[4];
     enc::ColourTable palette_{256};
-    std::vector<uint8_t> px_;    // the piece in the client format
+    std::vector<uint8_t> px_;    // the piece converted, when the format differs
+    // The piece's pixels in the client format, row y at pix_row(y): the
+    // framebuffer's own rows when the client format is the same (no copy:
+    // on the video workload the copy was 4% of the server's CPU with JPEG,
+    // whose pieces only read a few hundred pixels before JPEG takes over),
+    // px_ otherwise.
+    const uint8_t *pix_ = nullptr;
+    size_t pix_stride_ = 0;
+    const uint8_t *pix_row(int y) const { return pix_ + static_cast<size_t>(y) * pix_stride_; }
     std::vector<uint8_t> index_; // palette index of each pixel
     std::vector<uint8_t> data_;  // filtered data before compression
     std::vector<uint8_t> image_; // JPEG or PNG bytes
