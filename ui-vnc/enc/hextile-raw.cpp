@@ -46,25 +46,55 @@ void HextileRawHistory::record(int tx, int ty, int tw, int th, bool went_raw)
 
 namespace {
 
-// Bands narrower than this stay Hextile: the 12-byte header of a Raw
-// rectangle would outweigh the byte a tile it saves.
-constexpr int kMinRawWidth = 12 * 16;
-
-template <class T> bool band_is_raw(const Rect &r, int y, const EncodeContext &ctx, const HextileRawHistory &history)
+// A tile goes in a Raw run when it is predicted raw and looks it (an edge
+// sliver, too narrow to judge, goes with its neighbours).
+template <class T>
+bool tile_is_raw(int tx, int y, int tw, int th, const EncodeContext &ctx, const HextileRawHistory &history)
 {
+    if (!history.predict_raw(tx, y, tw, th)) {
+        return false;
+    }
+    return tw < 8 || looks_raw<T>(ctx.fb.row(y) + static_cast<size_t>(tx) * sizeof(T),
+                                  static_cast<size_t>(ctx.fb.stride()), tw, th);
+}
+
+// One band's cut: segments [x0, x1) of one kind, left to right, covering
+// the band.  Raw runs narrower than kHextileMinRawWidth join the Hextile
+// around them.
+struct Segment {
+    int x0, x1;
+    bool raw;
+    bool operator==(const Segment &) const = default;
+};
+
+template <class T>
+void cut_band(const Rect &r, int y, const EncodeContext &ctx, const HextileRawHistory &history,
+              std::vector<Segment> &cut)
+{
+    cut.clear();
     const int th = std::min(16, r.bottom() - y);
-    const size_t stride = static_cast<size_t>(ctx.fb.stride());
+    auto add = [&cut](int x0, int x1, bool raw) {
+        if (!cut.empty() && cut.back().raw == raw) {
+            cut.back().x1 = x1;
+        } else {
+            cut.push_back(Segment{x0, x1, raw});
+        }
+    };
+    int run = r.x; // start of the current run of raw tiles
     for (int tx = r.x; tx < r.right(); tx += 16) {
         const int tw = std::min(16, r.right() - tx);
-        if (!history.predict_raw(tx, y, tw, th)) {
-            return false;
+        if (tile_is_raw<T>(tx, y, tw, th, ctx, history)) {
+            continue;
         }
-        // An edge sliver (too narrow to judge) goes with its band.
-        if (tw >= 8 && !looks_raw<T>(ctx.fb.row(y) + static_cast<size_t>(tx) * sizeof(T), stride, tw, th)) {
-            return false;
+        if (tx > run) {
+            add(run, tx, tx - run >= kHextileMinRawWidth);
         }
+        add(tx, tx + tw, false);
+        run = tx + tw;
     }
-    return true;
+    if (r.right() > run) {
+        add(run, r.right(), r.right() - run >= kHextileMinRawWidth);
+    }
 }
 
 } // namespace
@@ -77,24 +107,35 @@ bool split_raw_bands(std::span<const Rect> rects, const EncodeContext &ctx, cons
         return false;
     }
     const size_t raw_before = raw.size(), hextile_before = hextile.size();
+    std::vector<Segment> cut, open;
     for (const Rect &r : rects) {
-        if (r.w < kMinRawWidth || r.h < 16) {
+        if (r.w < kHextileMinRawWidth || r.h < 16) {
             hextile.push_back(r);
             continue;
         }
-        // Runs of bands of one kind become one rectangle each.
-        int run_y = r.y;
-        bool run_raw = false;
-        for (int y = r.y; y < r.bottom(); y += 16) {
-            const bool is_raw = bpp == 4 ? band_is_raw<uint32_t>(r, y, ctx, history)
-                                         : band_is_raw<uint16_t>(r, y, ctx, history);
-            if (y > r.y && is_raw != run_raw) {
-                (run_raw ? raw : hextile).push_back(Rect{r.x, run_y, r.w, y - run_y});
-                run_y = y;
+        // Bands cut alike are one rectangle per segment: all-raw bands
+        // (noise) stay one Raw rectangle, a column of flat tiles (video)
+        // one Hextile rectangle between two Raw ones.
+        int open_y = r.y;
+        auto close = [&](int y) {
+            for (const Segment &s : open) {
+                (s.raw ? raw : hextile).push_back(Rect{s.x0, open_y, s.x1 - s.x0, y - open_y});
             }
-            run_raw = is_raw;
+        };
+        open.clear();
+        for (int y = r.y; y < r.bottom(); y += 16) {
+            if (bpp == 4) {
+                cut_band<uint32_t>(r, y, ctx, history, cut);
+            } else {
+                cut_band<uint16_t>(r, y, ctx, history, cut);
+            }
+            if (cut != open) {
+                close(y);
+                open.swap(cut);
+                open_y = y;
+            }
         }
-        (run_raw ? raw : hextile).push_back(Rect{r.x, run_y, r.w, r.bottom() - run_y});
+        close(r.bottom());
     }
     if (raw.size() == raw_before) {
         hextile.resize(hextile_before);

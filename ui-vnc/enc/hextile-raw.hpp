@@ -4,10 +4,10 @@
 // what Raw does (libvncclient: 4.9 ms against 1.4 ms a 1080p frame).  So:
 //  - HextileRawHistory remembers which 16x16 cells went raw lately: such a
 //    tile is written raw without the analysis;
-//  - split_raw_bands() sends the bands of tile rows whose every tile is
-//    such a tile as Raw rectangles (Raw is always allowed, and a Raw band
-//    is smaller than its raw Hextile tiles by a byte a tile, less the
-//    12-byte header); the rest stays Hextile.
+//  - split_raw_bands() sends runs of such tiles in a tile row as Raw
+//    rectangles (Raw is always allowed, and a Raw run is smaller than its
+//    raw Hextile tiles by a byte a tile, less the 12-byte header); the
+//    rest stays Hextile.
 // Both are guesses about cost only: a wrong one costs bytes, never pixels.
 #pragma once
 
@@ -76,12 +76,28 @@ template <class T> bool looks_raw(const uint8_t *raw, size_t stride, int tw, int
     return true;
 }
 
+// Raw runs narrower than this stay Hextile: the 12-byte header of a Raw
+// rectangle would outweigh the byte a tile it saves.
+inline constexpr int kHextileMinRawWidth = 12 * 16;
+
 // Cuts `rects` into bands of whole tile rows (from each rectangle's top,
-// as Hextile tiles it) and sorts them: to `raw` the runs of bands whose
-// every tile is predicted raw and looks it in ctx.fb, to `hextile` the
-// rest (a rectangle with no such band goes whole).  Returns false, with
-// both untouched, when no band went to `raw`.
+// as Hextile tiles it), and each band into runs of tiles: to `raw` the
+// runs of at least kHextileMinRawWidth pixels whose every tile is
+// predicted raw and looks it in ctx.fb, to `hextile` the rest (a
+// rectangle with no such run goes whole).  Consecutive bands cut at the
+// same places share their rectangles.  Returns false, with both
+// untouched, when no run went to `raw`.
 bool split_raw_bands(std::span<const Rect> rects, const EncodeContext &ctx, const HextileRawHistory &history,
                      std::vector<Rect> &raw, std::vector<Rect> &hextile);
+
+// The most rectangles split_raw_bands() cuts r into: per band at most
+// w / kHextileMinRawWidth Raw runs and one more Hextile segment.
+inline size_t hextile_max_pieces(const Rect &r)
+{
+    if (r.w < kHextileMinRawWidth || r.h < 16) {
+        return 1;
+    }
+    return static_cast<size_t>((r.h + 15) / 16) * static_cast<size_t>(2 * (r.w / kHextileMinRawWidth) + 1);
+}
 
 } // namespace qvnc::vnc

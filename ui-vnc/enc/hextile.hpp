@@ -23,8 +23,9 @@ public:
     // that went raw lately are written raw unanalysed, and bands of them
     // as Raw rectangles (hextile-raw.hpp); encode() analyses every tile.
     size_t encode_rects(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out) override;
-    // A rectangle's bands may alternate between Raw and Hextile.
-    size_t max_rects(const Rect &r) const override { return r.h <= 16 ? 1 : static_cast<size_t>((r.h + 15) / 16); }
+    // A rectangle's bands, and runs of tiles in them, may alternate
+    // between Raw and Hextile.
+    size_t max_rects(const Rect &r) const override { return hextile_max_pieces(r); }
 
 private:
     std::vector<uint8_t> tile_; // one tile in the client format

@@ -8,7 +8,9 @@
 //  - content that passes the check but is not raw (noise only in the
 //    sampled rows) is written raw at first, and analysed again within
 //    kProbeEvery updates, after which the bytes are the analysis's;
-//  - a cell found raw long ago is not trusted (kForgetAfter).
+//  - a cell found raw long ago is not trusted (kForgetAfter);
+//  - a column of flat tiles in noise cuts each band there: the noise on
+//    its left goes Raw, the flat column Hextile (video has such areas).
 // The sizes compared against are a fresh encoder's encode(), which
 // analyses every tile.
 #include <csignal>
@@ -183,6 +185,32 @@ std::string old_history_forgotten(const Case &tc)
     return {};
 }
 
+std::string flat_column_cuts_bands(const Case &tc)
+{
+    Session s(tc);
+    std::string err;
+    if (!s.noise_first(err)) return err;
+    // Tiles 0..15 of each row noise again, tile 16 one colour (predicted
+    // raw, but it fails the check), 17..19 noise: too narrow for Raw on
+    // their own, they go with the flat tile.
+    paint(s.im, Content::Noise, 2);
+    paint(s.im, Content::Solid, 3, 256, 0, 272, kH);
+    size_t analysed = 0;
+    const size_t got = s.update(err, &analysed);
+    if (got == 0) return err;
+    // Raw runs left of the column in every band but the probed one, Hextile
+    // from the column on: at least a Raw and a Hextile rectangle, and a
+    // byte a tile less than all of it as Hextile.
+    if (s.rects < 2 || got >= analysed) {
+        return strprintf("the flat column did not cut the bands: %zu rectangles, %zu bytes, all Hextile %zu", s.rects,
+                         got, analysed);
+    }
+    if (s.rects > HextileEncoder().max_rects(Rect{0, 0, kW, kH})) {
+        return strprintf("%zu rectangles, more than max_rects", s.rects);
+    }
+    return {};
+}
+
 template <std::string (*F)(const Case &)> void run(void **state)
 {
     const std::string err = F(*static_cast<const Case *>(*state));
@@ -202,7 +230,7 @@ int main()
     }
     std::vector<CMUnitTest> tests;
     std::vector<std::string> names;
-    names.reserve(g_cases.size() * 3);
+    names.reserve(g_cases.size() * 4);
     for (Case &c : g_cases) {
         names.push_back("window_over_noise/" + c.name);
         tests.push_back({names.back().c_str(), run<window_over_noise>, nullptr, nullptr, &c});
@@ -210,6 +238,8 @@ int main()
         tests.push_back({names.back().c_str(), run<guess_is_probed>, nullptr, nullptr, &c});
         names.push_back("old_history_forgotten/" + c.name);
         tests.push_back({names.back().c_str(), run<old_history_forgotten>, nullptr, nullptr, &c});
+        names.push_back("flat_column_cuts_bands/" + c.name);
+        tests.push_back({names.back().c_str(), run<flat_column_cuts_bands>, nullptr, nullptr, &c});
     }
     return _cmocka_run_group_tests("hextile-history", tests.data(), tests.size(), nullptr, nullptr);
 }
