@@ -56,7 +56,7 @@ size_t TightEncoder::encode_rects(std::span<const Rect> rects, const EncodeConte
             return Encoder::encode_rects(rects, ctx, out);
         }
         const int pw = std::min(r.w, kMaxWidth);
-        const int ph = std::max(1, kMaxArea / std::max(pw, 1));
+        const int ph = piece_height(pw);
         for (int y = r.y; y < r.bottom(); y += ph) {
             for (int x = r.x; x < r.right(); x += pw) {
                 p.pieces.push_back(Rect{x, y, std::min(pw, r.right() - x), std::min(ph, r.bottom() - y)});

@@ -150,7 +150,7 @@ int TightEncoder::jpeg_quality(int quality_level)
 size_t TightEncoder::encode(const Rect &r, const EncodeContext &ctx, io::ByteBuffer &out)
 {
     const int pw = std::min(r.w, kMaxWidth);
-    const int ph = std::max(1, kMaxArea / std::max(pw, 1));
+    const int ph = piece_height(pw);
     size_t count = 0;
     for (int y = r.y; y < r.bottom(); y += ph) {
         const int h = std::min(ph, r.bottom() - y);
@@ -178,7 +178,7 @@ size_t TightEncoder::max_rects(const Rect &r) const
         return 0;
     }
     const int pw = std::min(r.w, kMaxWidth);
-    const int ph = std::max(1, kMaxArea / std::max(pw, 1));
+    const int ph = piece_height(pw);
     return static_cast<size_t>((r.w + pw - 1) / pw) * static_cast<size_t>((r.h + ph - 1) / ph);
 }
 
