@@ -79,6 +79,38 @@ def write_noise_vfr(path, w, h, seed):
     return bytes(rgb)
 
 
+def write_noise_frames_vfr(path, w, h, seed, nframes):
+    """A VFR file whose base image and every record are new uniform noise
+    over the whole frame (record 0 brings the base back, closing the loop):
+    what makes Hextile send runs of raw tiles as Raw rectangles from the
+    second update on (ui-vnc/enc/hextile-raw.hpp)."""
+    rng = random.Random(seed)
+    stride = w * 4
+
+    def noise():
+        px = bytearray(rng.randbytes(stride * h))
+        px[3::4] = b'\0' * (w * h)                      # X byte of B,G,R,X
+        return bytes(px)
+
+    base = noise()
+    frames = [base] + [noise() for _ in range(nframes - 1)]
+    base_off = 256
+    index_off = base_off + len(base)
+    rec_head = struct.pack('<HHHH', 0, 0, w, h).ljust(64, b'\0')
+    rec_len = len(rec_head) + ((len(base) + 63) & ~63)
+    first_rec = (index_off + 24 * nframes + 63) & ~63
+    size = first_rec + rec_len * nframes
+    head = struct.pack('<8sIIIIII32sQQQQ', b'VFRAMES1', w, h, stride, nframes, 0x34325258, seed,
+                       b'enc-noise-frames', base_off, index_off, size, w * h * nframes).ljust(256, b'\0')
+    index = b''.join(struct.pack('<QIIQ', first_rec + i * rec_len, 1, 0, 0) for i in range(nframes))
+    with open(path, 'wb') as f:
+        f.write(head + base + index)
+        f.write(b'\0' * (first_rec - f.tell()))
+        for i in range(nframes):
+            # Record i turns state i-1 into state i (record 0: back to the base).
+            f.write(rec_head + frames[i].ljust(rec_len - len(rec_head), b'\0'))
+
+
 class FrameServer:
     """A stopped qvnc-emu showing one reference frame."""
 

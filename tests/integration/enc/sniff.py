@@ -26,6 +26,8 @@ class EncodingSniffer(threading.Thread):
         self.error = None
         self.done = threading.Event()      # set once the encodings are known (or never will be)
         self.stopped = False
+        self.server_bytes = 0              # relayed from the server to the client
+        self.cond = threading.Condition()
         self._buf = b''
         self._skip = 12 + 1 + 1            # ProtocolVersion, security type, ClientInit
 
@@ -75,6 +77,10 @@ class EncodingSniffer(threading.Thread):
                     if not data:
                         return
                     peers[s].sendall(data)
+                    if s is server:
+                        with self.cond:
+                            self.server_bytes += len(data)
+                            self.cond.notify_all()
                     if s is client and self.encodings is None and self.error is None:
                         self._buf += data
                         self._parse()
@@ -84,6 +90,11 @@ class EncodingSniffer(threading.Thread):
             self.done.set()
             client.close()
             server.close()
+
+    def wait_server_bytes(self, n, timeout):
+        """True once the server has sent the client at least n bytes."""
+        with self.cond:
+            return self.cond.wait_for(lambda: self.server_bytes >= n, timeout)
 
     def stop(self):
         self.stopped = True

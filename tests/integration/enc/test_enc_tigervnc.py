@@ -3,7 +3,9 @@
 Tight (-NoJPEG, -AutoSelect=0) in full colour and in its 8 bpp low-colour
 format (-FullColor=0 -LowColorLevel=2, 3/3/2 bits), for the pattern, the
 desktop-like and the noise frame: a screenshot of each viewer window equals
-the guest frame at the format's precision.  Also the clipboard from the
+the guest frame at the format's precision.  Also Hextile on noise that
+changes every frame, where runs of raw tiles go as Raw rectangles from the
+second update on: the window equals the frame the guest stopped at.  Also the clipboard from the
 viewer to the guest (guest -> viewer is not possible with qvnc-emu: its
 guests never set a clipboard).
 
@@ -21,15 +23,17 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from enc_common import compare_at_precision, quantize, start_frames  # noqa: E402
+from enc_common import compare_at_precision, quantize, start_frames, write_noise_frames_vfr  # noqa: E402
 from hardening_lib import host_command  # noqa: E402
-from qvnc_testlib import Fail, Runner, check, env_path, read_ppm, start_server, tmpdir  # noqa: E402
+from qvnc_testlib import (Fail, Runner, check, env_path, frame_dump, read_ppm, start_emu, start_server,  # noqa: E402
+                          tmpdir)
 from sniff import EncodingSniffer  # noqa: E402
 from xvfb import Xvfb, die_with_parent  # noqa: E402
 
@@ -201,6 +205,61 @@ def t_frame(server):
     return body
 
 
+def t_hextile_raw_runs():
+    """Hextile on full-frame noise at 20 frames a second: after the first
+    update every tile is predicted raw, so each update is Raw rectangles
+    (the tile rows not probed that update) and Hextile ones (the probed
+    row).  Once the viewer has received five frames' worth of bytes the
+    guest is stopped (HMP stop on a -monitor unix socket); the window must
+    then show the last frame exactly."""
+    vfr = os.path.join(tmp, 'noise-frames.vfr')
+    write_noise_frames_vfr(vfr, W, H, 0xf00d, 8)
+    dump = os.path.join(tmp, 'frame-noise-frames.ppm')
+    hmp_path = os.path.join(tmp, 'noise-frames.hmp')
+    proc, port = start_emu(['--guest', 'replay:' + vfr, '--replay-fps', '20', '--frame-dump', dump,
+                            '-monitor', 'unix:%s,server=on,wait=off' % hmp_path], name='qvnc-emu(noise frames)')
+    v = None
+    try:
+        start = proc.mark()
+        v = Viewer(port, 'Hextile', MODES['full colour'][0], 0, 0, 'Hextile on changing noise', sniff=True)
+        proc.wait_line(r'^CLIENT initialized ', 30, start, what='the viewer connected')
+        frame_bytes = W * H * 4
+        check(v.sniffer.wait_server_bytes(5 * frame_bytes, 30),
+              'the viewer got %d bytes in 30 s, not five noise frames (%d bytes each)\n%s'
+              % (v.sniffer.server_bytes, frame_bytes, v.tail()))
+        start = proc.mark()
+        with socket.socket(socket.AF_UNIX) as hmp:
+            hmp.settimeout(10)
+            hmp.connect(hmp_path)
+            hmp.sendall(b'stop\n')
+            proc.wait_line(r'^RUNSTATE paused$', 10, start, what='the guest to stop')
+        w, h, rgb = frame_dump(proc, dump)
+        check((w, h) == (W, H), 'frame is %dx%d' % (w, h))
+        path = os.path.join(tmp, 'screen-noise-frames.ppm')
+        deadline = time.monotonic() + DRAW_TIMEOUT
+        while True:
+            xvfb.run(['import', '-window', 'root', '-depth', '8', 'ppm:' + path], what='screenshot')
+            sw, sh, screen = read_ppm(path)
+            if shows(sw, screen, v, (8, 8, 8), quantize(rgb, (8, 8, 8))):
+                break
+            if time.monotonic() > deadline:
+                # The differences, taking the window's corner as the frame's.
+                try:
+                    compare_at_precision(W, H, rgb, crop(sw, screen, v.x, v.y, W, H), (8, 8, 8),
+                                         'xtigervncviewer Hextile, the last of the changing noise frames')
+                except Fail as e:
+                    raise Fail('%s\n%s' % (e, v.tail())) from None
+                raise Fail('the viewer window did not show the last frame within %d s\n%s' % (DRAW_TIMEOUT, v.tail()))
+            check(v.p.poll() is None, '%s: the viewer exited (%s)\n%s' % (v.label, v.p.returncode, v.tail()))
+            time.sleep(0.3)
+        print('# the viewer got %d bytes, then showed the frame the guest stopped at'
+              % v.sniffer.server_bytes, flush=True)
+    finally:
+        if v is not None:
+            v.stop()
+        proc.stop()
+
+
 def t_clipboard_to_guest():
     """Viewer -> guest: text owned on the X CLIPBOARD (xclip) reaches the
     guest once the viewer has the focus (TigerVNC announces a clipboard
@@ -286,6 +345,7 @@ def t_clipboard_to_viewer():
 
 for server in servers:
     run.case('xtigervncviewer Raw/Hextile/ZRLE/Tight x full/8 bpp: %s frame' % server.kind, t_frame(server))
+run.case('xtigervncviewer Hextile: noise changing every frame (Raw runs)', t_hextile_raw_runs)
 run.case('xtigervncviewer clipboard -> guest', t_clipboard_to_guest)
 run.case('guest clipboard -> xtigervncviewer', t_clipboard_to_viewer)
 run.finish()
