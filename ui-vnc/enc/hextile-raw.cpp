@@ -58,14 +58,10 @@ bool tile_is_raw(int tx, int y, int tw, int th, const EncodeContext &ctx, const 
                                   static_cast<size_t>(ctx.fb.stride()), tw, th);
 }
 
-// One band's cut: segments [x0, x1) of one kind, left to right, covering
-// the band.  Raw runs narrower than kHextileMinRawWidth join the Hextile
-// around them.
-struct Segment {
-    int x0, x1;
-    bool raw;
-    bool operator==(const Segment &) const = default;
-};
+using Segment = RawBandCuts::Segment;
+
+// One band's cut, covering the band.  Raw runs narrower than
+// kHextileMinRawWidth join the Hextile around them.
 
 template <class T>
 void cut_band(const Rect &r, int y, const EncodeContext &ctx, const HextileRawHistory &history,
@@ -100,14 +96,14 @@ void cut_band(const Rect &r, int y, const EncodeContext &ctx, const HextileRawHi
 } // namespace
 
 bool split_raw_bands(std::span<const Rect> rects, const EncodeContext &ctx, const HextileRawHistory &history,
-                     std::vector<Rect> &raw, std::vector<Rect> &hextile)
+                     RawBandCuts &cuts, std::vector<Rect> &raw, std::vector<Rect> &hextile)
 {
     const int bpp = ctx.fb.bytes_per_pixel();
     if (bpp != 4 && bpp != 2) {
         return false;
     }
     const size_t raw_before = raw.size(), hextile_before = hextile.size();
-    std::vector<Segment> cut, open;
+    std::vector<Segment> &cut = cuts.cut, &open = cuts.open;
     for (const Rect &r : rects) {
         if (r.w < kHextileMinRawWidth || r.h < 16) {
             hextile.push_back(r);

@@ -80,6 +80,18 @@ template <class T> bool looks_raw(const uint8_t *raw, size_t stride, int tw, int
 // rectangle would outweigh the byte a tile it saves.
 inline constexpr int kHextileMinRawWidth = 12 * 16;
 
+// split_raw_bands()'s scratch, kept by its caller so that an update
+// allocates nothing: one band's cut into segments [x0, x1) of one kind,
+// left to right, and the cut of the bands above that share rectangles.
+struct RawBandCuts {
+    struct Segment {
+        int x0, x1;
+        bool raw;
+        bool operator==(const Segment &) const = default;
+    };
+    std::vector<Segment> cut, open;
+};
+
 // Cuts `rects` into bands of whole tile rows (from each rectangle's top,
 // as Hextile tiles it), and each band into runs of tiles: to `raw` the
 // runs of at least kHextileMinRawWidth pixels whose every tile is
@@ -88,7 +100,7 @@ inline constexpr int kHextileMinRawWidth = 12 * 16;
 // same places share their rectangles.  Returns false, with both
 // untouched, when no run went to `raw`.
 bool split_raw_bands(std::span<const Rect> rects, const EncodeContext &ctx, const HextileRawHistory &history,
-                     std::vector<Rect> &raw, std::vector<Rect> &hextile);
+                     RawBandCuts &cuts, std::vector<Rect> &raw, std::vector<Rect> &hextile);
 
 // The most rectangles split_raw_bands() cuts r into: per band at most
 // w / kHextileMinRawWidth Raw runs and one more Hextile segment.

@@ -312,7 +312,7 @@ size_t HextileEncoder::encode_rects(std::span<const Rect> rects, const EncodeCon
     history_.next_update(ctx.fb.width(), ctx.fb.height());
     raw_rects_.clear();
     hextile_rects_.clear();
-    if (!split_raw_bands(rects, ctx, history_, raw_rects_, hextile_rects_)) {
+    if (!split_raw_bands(rects, ctx, history_, cuts_, raw_rects_, hextile_rects_)) {
         return encode_hextile(rects, ctx, out);
     }
     // The rectangles of one update may come in any order: they do not

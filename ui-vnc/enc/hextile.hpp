@@ -32,6 +32,7 @@ private:
     HextileRawHistory history_;
     RawEncoder raw_;                               // the Raw bands
     std::vector<Rect> raw_rects_, hextile_rects_;  // split_raw_bands()
+    RawBandCuts cuts_;
     size_t encode_hextile(std::span<const Rect> rects, const EncodeContext &ctx, io::ByteBuffer &out);
     enc::ChunkPlan plan_;
     enc::ChunkBuffers chunks_;
