@@ -135,6 +135,9 @@ size_t TightEncoder::encode_rects(std::span<const Rect> rects, const EncodeConte
         for (const auto &cd : task.records) {
             Deferred &rec = p.chunks[cd.first].deferred[cd.second];
             const std::span<const uint8_t> d = data_of(cd);
+            // A stream's records may differ (small gradient pieces, see
+            // send_data); each follows a flush, so this only switches.
+            z.set_level(rec.level, rec.strategy);
             rec.comp_begin = z.output_size();
             z.feed(d.data(), d.size());
             z.sync_flush();

@@ -20,6 +20,9 @@ constexpr size_t kMinToCompress = 12;
 // Below this area JPEG's fixed overhead (headers and tables, ~600 bytes)
 // outweighs its gain.
 constexpr int kJpegMinArea = 1024;
+// Gradient data up to this many bytes is deflated with matching (see
+// send_data): 16 KB is a 72x72 piece at 24 bits.
+constexpr size_t kSmallGradientBytes = 16 * 1024;
 constexpr bool kHostBig = std::endian::native == std::endian::big;
 
 
@@ -285,7 +288,24 @@ void TightEncoder::send_data(int stream, const uint8_t *data, size_t n, int leve
         out.append({data, n});
         return;
     }
-    const int strategy = stream == 3 && level < 7 ? Z_RLE : Z_DEFAULT_STRATEGY;
+    // Gradient residuals (photo-like content) are small values with few
+    // long matches: run-length matching only (Z_RLE) keeps ~95% of level
+    // 6's ratio at ~20x its speed and beats level 1 on both (video
+    // workload: ratio 3.20 vs 3.40 at level 6 and 2.97 at level 1).
+    // Compress levels 7..9 still get the full search.  Small pieces (a
+    // cursor's columns) are the exception: the window holds the same
+    // background from earlier updates, which RLE (distance 1 only) cannot
+    // reach and level 1 does, at little cost on so few bytes: cursor
+    // workload 922 instead of 977 bytes an update (libvncserver 888) for
+    // ~5% more CPU; level 3 there was 899 bytes for 55% more.
+    int strategy = Z_DEFAULT_STRATEGY;
+    if (stream == 3 && level < 7) {
+        if (n > kSmallGradientBytes) {
+            strategy = Z_RLE;
+        } else {
+            level = 1;
+        }
+    }
     if (defer_) {
         Chunk &c = *defer_;
         c.deferred.push_back(Deferred{stream, level, strategy, out.size(), c.data.size(), c.data.size() + n, 0, 0, 0});
@@ -293,11 +313,6 @@ void TightEncoder::send_data(int stream, const uint8_t *data, size_t n, int leve
         return;
     }
     enc::Deflater &z = z_[stream];
-    // Gradient residuals (photo-like content) are small values with few
-    // long matches: run-length matching only (Z_RLE) keeps ~95% of level
-    // 6's ratio at ~20x its speed and beats level 1 on both (video
-    // workload: ratio 3.20 vs 3.40 at level 6 and 2.97 at level 1).
-    // Compress levels 7..9 still get the full search.
     z.set_level(level, strategy);
     z.clear_output();
     z.feed(data, n);

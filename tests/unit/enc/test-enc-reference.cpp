@@ -14,7 +14,6 @@
 #include "enc-test-common.hpp"
 #include "enc-util.hpp"
 #include "encoder.hpp"
-#include "tight.hpp"
 
 #include "cmocka.hpp"
 
@@ -547,45 +546,6 @@ void test_tight_png_lossy(void **)
     run_mode({-260, true});
 }
 
-// Tight pieces are the most rows of at most 65536 pixels that are a whole
-// number of 16-row MCU rows, so a JPEG piece has no padding rows; a
-// photo of each width goes as that many pieces and decodes.
-void test_tight_piece_rows(void **)
-{
-    for (const int w : {1920, 2048, 2100, 1000, 333, 100}) {
-        const int pw = std::min(w, TightEncoder::kMaxWidth);
-        const int ph = TightEncoder::piece_height(pw);
-        if (ph % 16 != 0 || ph * pw > TightEncoder::kMaxArea || (ph + 16) * pw <= TightEncoder::kMaxArea) {
-            fail_msg("width %d: pieces of %d rows", w, ph);
-        }
-        const int H = 300;
-        const PixelFormat pf = PixelFormat::server_default();
-        Client c;
-        c.pf = pf;
-        c.w = w;
-        c.h = H;
-        c.fb.assign(static_cast<size_t>(w) * H * 4, 0);
-        Image im{w, H, std::vector<uint32_t>(static_cast<size_t>(w) * H, 0)};
-        paint(im, Content::Photo, 7);
-        const Surface surf = make_surface(im, PIXMAN_x8r8g8b8);
-        ServerFramebuffer fb;
-        fb.reset(surf.view(im));
-        auto conv = PixelConverter::make(fb.format(), pf);
-        assert_true(conv.ok());
-        EncodeContext ctx{fb, pf, conv.value()};
-        ctx.lossy = true;
-        ctx.quality_level = 6;
-        TightEncoder enc(false);
-        io::ByteBuffer out;
-        const Rect r{0, 0, w, H};
-        const size_t n = enc.encode(r, ctx, out);
-        const size_t want = static_cast<size_t>((w + pw - 1) / pw) * static_cast<size_t>((H + ph - 1) / ph);
-        if (n != want || enc.max_rects(r) != want || !decode_update(c, out, n, 7)) {
-            fail_msg("width %d: %zu pieces (want %zu, max_rects %zu), or undecodable", w, n, want, enc.max_rects(r));
-        }
-    }
-}
-
 void test_choose_encoding(void **)
 {
     assert_int_equal(choose_encoding({}), 0);
@@ -613,7 +573,6 @@ int main()
 {
     const CMUnitTest tests[] = {
         cmocka_unit_test(test_choose_encoding), cmocka_unit_test(test_zrle),
-        cmocka_unit_test(test_tight_piece_rows),
         cmocka_unit_test(test_zrle_cpixel_odd_maxima), cmocka_unit_test(test_tight_gradient_odd_formats),
         cmocka_unit_test(test_zywrle),
         cmocka_unit_test(test_tight),           cmocka_unit_test(test_tight_lossy),
