@@ -146,7 +146,10 @@ bool TightEncoder::jpeg_allowed(int quality_level, double hz)
 
 int TightEncoder::jpeg_quality(int quality_level)
 {
-    static constexpr int kQuality[10] = {15, 25, 35, 45, 55, 65, 75, 82, 90, 95};
+    // QEMU's table (its tight_conf jpeg_quality column): a QEMU user who
+    // swaps in qvnc keeps the picture and the bandwidth their viewer's
+    // quality level gave them.
+    static constexpr int kQuality[10] = {5, 10, 15, 25, 37, 50, 60, 70, 75, 80};
     return kQuality[std::clamp(quality_level, 0, 9)];
 }
 
@@ -519,10 +522,9 @@ bool TightEncoder::send_jpeg(const Rect &r, const EncodeContext &ctx, io::ByteBu
     if (!jpeg_) {
         jpeg_ = std::make_unique<enc::JpegCompressor>();
     }
-    const int q = ctx.quality_level;
-    const int hf = q <= 6 ? 2 : 1;
-    const int vf = q <= 3 ? 2 : 1;
-    if (!jpeg_->compress(r, ctx.fb, ctx.conv, jpeg_quality(q), hf, vf, image_)) {
+    // 4:2:0 at every level, as QEMU (libjpeg's default): half the chroma
+    // blocks of 4:4:4, a quarter fewer than 4:2:2.
+    if (!jpeg_->compress(r, ctx.fb, ctx.conv, jpeg_quality(ctx.quality_level), 2, 2, image_)) {
         return false;
     }
     out.push_back(kJpeg);

@@ -50,7 +50,7 @@ public:
     // Rectangles are cut into pieces at most kMaxWidth wide and kMaxArea
     // pixels, as every Tight peer cuts them, pw = min(w, kMaxWidth) wide
     // and this many rows high: rounded down to 16 rows, so that a JPEG
-    // piece ends on a whole MCU row (16 rows at 4:2:0, 8 at 4:2:2).  At
+    // piece ends on a whole MCU row (16 rows at 4:2:0).  At
     // 1920 wide 34 rows made JPEG encode 40, the last 6 padding: 13% of
     // libjpeg's time and 10% of the bytes (32 rows: 4.6 vs 5.3 ms a 1080p
     // frame, 141 vs 157 KB).
@@ -72,7 +72,7 @@ public:
     static constexpr int kDefaultPaletteLevel = 3;
     static constexpr int kDefaultCopyLevel = 3;
 
-    // JPEG quality (1..100) for a Tight quality level 0..9.
+    // JPEG quality (1..100) for a Tight quality level 0..9: QEMU's.
     static int jpeg_quality(int quality_level);
     // Adaptive mode (ctx.freq): whether a piece that changes `hz` times a
     // second may be sent as JPEG.  Tiles that stand still (0) are always

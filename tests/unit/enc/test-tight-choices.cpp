@@ -3,9 +3,14 @@
 //    padding rows (TightEncoder::piece_height);
 //  - small gradient pieces are deflated with matching, so the same pixels
 //    sent again (a cursor back over the same background) cost a fraction
-//    of the first time; Z_RLE, used for big ones, cannot reach them.
+//    of the first time; Z_RLE, used for big ones, cannot reach them;
+//  - JPEG at a quality level is QEMU's: its quality table and 4:2:0.
 #include <csignal>
+#include <csetjmp>
+#include <cstdio>
 #include <memory>
+
+#include <jpeglib.h>
 
 #include "byte-buffer.hpp"
 #include "enc-test-common.hpp"
@@ -29,6 +34,7 @@ struct Session {
     TightEncoder enc;
     Image im;
     bool connected = false;
+    std::vector<uint8_t> last; // the last update's rectangles
 
     Session(int width, int height)
         : w(width), h(height), im{width, height, std::vector<uint32_t>(static_cast<size_t>(width) * height, 0)}
@@ -54,6 +60,7 @@ struct Session {
         io::ByteBuffer out;
         const size_t n = enc.encode(r, ctx, out);
         if (pieces) *pieces = n;
+        last.assign(out.data().begin(), out.data().end());
         if (!deliver(conn, update_message(out, n))) {
             fail_msg("libvncclient rejected the update");
         }
@@ -101,6 +108,62 @@ void test_small_gradient_matches_history(void **)
     }
 }
 
+struct JpegErr {
+    jpeg_error_mgr mgr;
+    std::jmp_buf jump;
+};
+
+extern "C" void choices_jpeg_exit(j_common_ptr c)
+{
+    std::longjmp(reinterpret_cast<JpegErr *>(c->err)->jump, 1);
+}
+
+// The sampling factors of the first component and the luma DC quantiser of
+// the JPEG that starts at d; false if libjpeg cannot read its header.
+bool jpeg_header(const uint8_t *d, size_t n, int &hf, int &vf, int &dc_quant)
+{
+    jpeg_decompress_struct ci;
+    JpegErr err;
+    ci.err = jpeg_std_error(&err.mgr);
+    err.mgr.error_exit = choices_jpeg_exit;
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&ci);
+        return false;
+    }
+    jpeg_create_decompress(&ci);
+    jpeg_mem_src(&ci, d, static_cast<unsigned long>(n));
+    jpeg_read_header(&ci, TRUE);
+    hf = ci.comp_info[0].h_samp_factor;
+    vf = ci.comp_info[0].v_samp_factor;
+    dc_quant = ci.quant_tbl_ptrs[0] ? ci.quant_tbl_ptrs[0]->quantval[0] : -1;
+    jpeg_destroy_decompress(&ci);
+    return true;
+}
+
+void test_jpeg_matches_qemu(void **)
+{
+    // QEMU's tight_conf jpeg_quality column, quality level 0..9; libjpeg's
+    // defaults (4:2:0).
+    static constexpr int kQemu[10] = {5, 10, 15, 25, 37, 50, 60, 70, 75, 80};
+    Session s(256, 64);
+    for (int level = 0; level < 10; level++) {
+        s.update(Rect{0, 0, 256, 64}, level);
+        const auto &b = s.last;
+        size_t at = 0;
+        while (at + 3 <= b.size() && !(b[at] == 0xff && b[at + 1] == 0xd8 && b[at + 2] == 0xff)) at++;
+        int hf = 0, vf = 0, dc = 0;
+        if (at + 3 > b.size() || !jpeg_header(b.data() + at, b.size() - at, hf, vf, dc)) {
+            fail_msg("quality level %d: no JPEG in the update", level);
+        }
+        // jpeg_set_quality's luma DC entry: the standard table's 16 scaled.
+        const int want = std::clamp((16 * jpeg_quality_scaling(kQemu[level]) + 50) / 100, 1, 255);
+        if (hf != 2 || vf != 2 || dc != want) {
+            fail_msg("quality level %d: sampling %dx%d, DC quantiser %d; QEMU's: 2x2, %d (quality %d)", level, hf,
+                     vf, dc, want, kQemu[level]);
+        }
+    }
+}
+
 } // namespace
 
 int main()
@@ -110,6 +173,7 @@ int main()
     const CMUnitTest tests[] = {
         cmocka_unit_test(test_piece_rows),
         cmocka_unit_test(test_small_gradient_matches_history),
+        cmocka_unit_test(test_jpeg_matches_qemu),
     };
     return cmocka_run_group_tests_name("tight-choices", tests, nullptr, nullptr);
 }
