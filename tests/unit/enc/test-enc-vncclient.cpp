@@ -56,7 +56,9 @@ void run_case(void **state)
     const Content contents[] = {Content::Mixed, Content::Solid, Content::TwoColour, Content::TwentyColour,
                                 Content::Photo};
     const int max_err = g_lossy ? 255 : 0;
-    const double mean_err = g_lossy ? 12.0 : 0;
+    // Quality level 2 is JPEG quality 15 (QEMU's table): up to ~16.5 on the mixed
+    // content; a wrong colour order or a shifted row is far above.
+    const double mean_err = g_lossy ? 24.0 : 0;
     int step = 0;
     for (int round = 0; round < 5; round++) {
         for (const Rect &r0 : steps) {
