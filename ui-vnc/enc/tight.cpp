@@ -522,8 +522,8 @@ bool TightEncoder::send_jpeg(const Rect &r, const EncodeContext &ctx, io::ByteBu
     if (!jpeg_) {
         jpeg_ = std::make_unique<enc::JpegCompressor>();
     }
-    // 4:2:0 at every level, as QEMU (libjpeg's default): half the chroma
-    // blocks of 4:4:4, a quarter fewer than 4:2:2.
+    // 4:2:0 at every level, as QEMU (libjpeg's default): 6 blocks a 16x16
+    // MCU, where 4:4:4 codes 12 and 4:2:2 codes 8.
     if (!jpeg_->compress(r, ctx.fb, ctx.conv, jpeg_quality(ctx.quality_level), 2, 2, image_)) {
         return false;
     }

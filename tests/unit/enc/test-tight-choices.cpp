@@ -7,7 +7,6 @@
 //  - JPEG at a quality level is QEMU's: its quality table and 4:2:0.
 #include <csignal>
 #include <csetjmp>
-#include <cstdio>
 #include <memory>
 
 #include <jpeglib.h>
