@@ -37,8 +37,7 @@ uint64_t vfr_state_hash(const uint32_t *px, int width, int height, size_t stride
     return a ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (a >> 33);
 }
 
-std::optional<std::vector<uint64_t>> read_vfr_state_hashes(const std::string &path,
-                                                           std::string &error)
+std::optional<VfrSummary> read_vfr_summary(const std::string &path, std::string &error)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -46,7 +45,8 @@ std::optional<std::vector<uint64_t>> read_vfr_state_hashes(const std::string &pa
         return std::nullopt;
     }
     // Header: magic[8], u32 width, height, stride, nframes, fourcc, seed,
-    // char workload[32], u64 base_offset, index_offset, file_size, ...
+    // char workload[32], u64 base_offset, index_offset, file_size,
+    // total_damage_px, ...
     std::vector<uint8_t> head(256);
     if (!in.read(reinterpret_cast<char *>(head.data()), 256) ||
         std::string(head.begin(), head.begin() + 8) != "VFRAMES1") {
@@ -56,6 +56,7 @@ std::optional<std::vector<uint64_t>> read_vfr_state_hashes(const std::string &pa
     const uint64_t nframes = le(head, 20, 4);
     const uint64_t index_offset = le(head, 72, 8);
     const uint64_t file_size = le(head, 80, 8);
+    const uint64_t total_damage_px = le(head, 88, 8);
     if (nframes == 0 || nframes > (1u << 20) || index_offset > file_size ||
         nframes * 24 > file_size - index_offset) {
         error = path + ": bad VFR header";
@@ -68,11 +69,12 @@ std::optional<std::vector<uint64_t>> read_vfr_state_hashes(const std::string &pa
         error = path + ": truncated VFR index";
         return std::nullopt;
     }
-    std::vector<uint64_t> hashes;
+    VfrSummary summary;
     for (uint64_t i = 0; i < nframes; i++) {
-        hashes.push_back(le(index, i * 24 + 16, 8));
+        summary.hashes.push_back(le(index, i * 24 + 16, 8));
     }
-    return hashes;
+    summary.mean_damage_px = total_damage_px / nframes;
+    return summary;
 }
 
 } // namespace qvnc_bench

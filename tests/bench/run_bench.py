@@ -212,6 +212,8 @@ def fmt_cell(res):
         res['cpu_pct'], res['first_full_ms'], verified)
     if 'mir_per_update' in res:
         text += '  Mir/u %.2f' % res['mir_per_update']
+    if res.get('small_updates'):
+        text += '  +%d small' % res['small_updates']
     return text
 
 
@@ -226,6 +228,8 @@ def print_table(results, servers, args):
           '1-s slices / mean' % (args.seconds, args.warmup, args.width, args.height, args.fps))
     print('# cpu = utime+stime of the server process over the window; ratios are qvnc / peer '
           '(ups: >1 means qvnc faster; bytes, cpu: <1 means qvnc smaller)')
+    print('# upd/s counts updates that cover >= 1/8 of a record\'s mean damage; "+N small" = the smaller '
+          'ones in the window (Xvnc\'s lossless-refresh chunks), whose bytes and CPU the counted ones carry')
     print('# cu = the server took Continuous Updates (and fences), as TigerVNC\'s viewer and noVNC use '
           'them; the others ran request/response' + (' (--no-continuous: all did)' if args.no_continuous else ''))
     head = '%-8s %-10s %-12s %8s %6s %8s %10s %8s %6s %8s  %s' % (
