@@ -8,9 +8,10 @@
 //
 //   updates/s, MB/s (TCP payload received, from TCP_INFO), bytes/update,
 //   time to the first full frame (TCP connect to the end of the update
-//   that completes the screen), server CPU per update (utime+stime of the given pids from
-//   /proc/PID/stat over the measured window), and the spread of updates/s
-//   over one-second slices (the noise of the cell).
+//   that completes the screen), server CPU per update (utime+stime of the
+//   given pids from /proc/PID/stat over the measured window, and utime
+//   alone), and the spread of updates/s over one-second slices (the noise
+//   of the cell).
 //
 // For lossless encodings it checks the decoded frame against the workload's
 // state hashes (vfr.h's vfr_hash of a full state): after the first full
@@ -85,10 +86,17 @@ double now_s()
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// utime + stime in seconds of one process (all its threads), from
-// /proc/PID/stat; the command name may contain spaces, so fields are
-// counted after the last ')'.
-std::optional<double> process_cpu_s(int pid)
+// CPU time in seconds of one process (all its threads), in user space and
+// in the kernel: utime and stime of /proc/PID/stat.  The split tells
+// encoding (user) from socket writes (system) when many viewers share one
+// encode.  The command name may contain spaces, so fields are counted
+// after the last ')'.
+struct CpuTimes {
+    double user = 0, sys = 0;
+    double total() const { return user + sys; }
+};
+
+std::optional<CpuTimes> process_cpu_s(int pid)
 {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
@@ -109,7 +117,8 @@ std::optional<double> process_cpu_s(int pid)
     if (!(fields >> utime >> stime)) {
         return std::nullopt;
     }
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    return CpuTimes{static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
 }
 
 // Resident set size in KiB of one process (VmRSS of /proc/PID/status).
@@ -134,15 +143,16 @@ long servers_rss_kb(const std::vector<int> &pids)
     return sum;
 }
 
-std::optional<double> servers_cpu_s(const std::vector<int> &pids)
+std::optional<CpuTimes> servers_cpu_s(const std::vector<int> &pids)
 {
-    double sum = 0;
+    CpuTimes sum;
     for (int pid : pids) {
         auto cpu = process_cpu_s(pid);
         if (!cpu) {
             return std::nullopt;
         }
-        sum += *cpu;
+        sum.user += cpu->user;
+        sum.sys += cpu->sys;
     }
     return sum;
 }
@@ -529,10 +539,11 @@ int main(int argc, char **argv)
     double cv = whole > 1 && mean > 0 ? std::sqrt(var / static_cast<double>(whole - 1)) / mean : 0;
 
     double ups = static_cast<double>(updates) / elapsed;
-    double cpu_s = cpu0 && cpu1 ? *cpu1 - *cpu0 : -1;
+    const double cpu_s = cpu0 && cpu1 ? cpu1->total() - cpu0->total() : -1;
+    const double user_s = cpu0 && cpu1 ? cpu1->user - cpu0->user : -1;
     std::printf("encoding=%s updates=%llu seconds=%.2f ups=%.2f mbps=%.2f bytes_per_update=%.0f "
-                "first_full_ms=%.1f cpu_pct=%.1f cpu_ms_per_update=%.3f noise_pct=%.1f "
-                "checks=%llu misses=%llu updates_all=%llu small_updates=%llu viewers=%d rss_kb=%ld "
+                "first_full_ms=%.1f cpu_pct=%.1f cpu_ms_per_update=%.3f user_ms_per_update=%.3f "
+                "noise_pct=%.1f checks=%llu misses=%llu updates_all=%llu small_updates=%llu viewers=%d rss_kb=%ld "
                 "light_closed=%d continuous=%d\n",
                 config.encoding.c_str(), static_cast<unsigned long long>(updates), elapsed, ups,
                 static_cast<double>(bytes) / elapsed / 1e6,
@@ -540,6 +551,7 @@ int main(int argc, char **argv)
                 (run.t_first_full - run.t_connect) * 1e3,
                 cpu_s >= 0 ? cpu_s / elapsed * 100 : -1.0,
                 cpu_s >= 0 && updates ? cpu_s * 1e3 / static_cast<double>(updates) : -1.0,
+                user_s >= 0 && updates ? user_s * 1e3 / static_cast<double>(updates) : -1.0,
                 cv * 100, static_cast<unsigned long long>(run.checks),
                 static_cast<unsigned long long>(run.misses),
                 static_cast<unsigned long long>(run.updates + run.small_updates),

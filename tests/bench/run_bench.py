@@ -258,11 +258,13 @@ def print_viewers_table(results, args):
     print('# %g s per cell after %.1f s warm-up, %dx%d, --fps %s; qvnc only; cpu = server utime+stime '
           'per update of the measuring viewer; rss/viewer = (rss - rss of 1 viewer) / (N - 1)' % (
               args.seconds, args.warmup, args.width, args.height, args.fps))
+    print('# user×1 = the same for the server\'s user-space CPU alone (encoding; the rest is the kernel\'s '
+          'socket writes, one per viewer)')
     print('# cpu ms/f = server CPU per replayed record (--fps N > 0): the cost of the display whatever '
           'the measuring viewer coalesced')
-    print('%-8s %-10s %7s %8s %10s %8s %6s %8s %6s %8s %9s %11s  %s' % (
-        'workload', 'encoding', 'viewers', 'upd/s', 'B/update', 'cpu ms/u', 'cpu×1', 'cpu ms/f', 'cpu×1',
-        'rss MB', 'rss/vw KB', 'light lost', 'hash check'))
+    print('%-8s %-10s %7s %8s %10s %8s %6s %6s %8s %6s %8s %9s %11s  %s' % (
+        'workload', 'encoding', 'viewers', 'upd/s', 'B/update', 'cpu ms/u', 'cpu×1', 'user×1', 'cpu ms/f',
+        'cpu×1', 'rss MB', 'rss/vw KB', 'light lost', 'hash check'))
     for (wl, enc, n), res in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
         if 'error' in res:
             print('%-8s %-10s %7d ERROR %s' % (wl, enc, n, res['error']))
@@ -270,6 +272,7 @@ def print_viewers_table(results, args):
         one = results.get((wl, enc, 1), {})
         ok1 = one and 'error' not in one
         cpu_x = ratio(res['cpu_ms_per_update'], one['cpu_ms_per_update']) if ok1 else '-'
+        user_x = ratio(res['user_ms_per_update'], one['user_ms_per_update']) if ok1 else '-'
         fps = float(args.fps)
         per_frame = res['cpu_pct'] * 10 / fps if fps > 0 else -1
         frame_x = ratio(res['cpu_pct'], one['cpu_pct']) if ok1 and fps > 0 else '-'
@@ -279,9 +282,9 @@ def print_viewers_table(results, args):
         checks = int(res['checks'])
         verified = '-' if checks == 0 else ('ok %d' % checks if res['misses'] == 0
                                             else 'MISS %d/%d' % (res['misses'], checks))
-        print('%-8s %-10s %7d %8.1f %10.0f %8.2f %6s %8.2f %6s %8.1f %9s %11d  %s' % (
-            wl, enc, n, res['ups'], res['bytes_per_update'], res['cpu_ms_per_update'], cpu_x, per_frame,
-            frame_x, res['rss_kb'] / 1024, per_vw, int(res['light_closed']), verified), flush=True)
+        print('%-8s %-10s %7d %8.1f %10.0f %8.2f %6s %6s %8.2f %6s %8.1f %9s %11d  %s' % (
+            wl, enc, n, res['ups'], res['bytes_per_update'], res['cpu_ms_per_update'], cpu_x, user_x,
+            per_frame, frame_x, res['rss_kb'] / 1024, per_vw, int(res['light_closed']), verified), flush=True)
 
 
 def run_viewers(tools, args):
