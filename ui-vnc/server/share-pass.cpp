@@ -103,7 +103,7 @@ void SharePass::start(const Group &g)
     e.copies.clear();
     e.out.clear();
     // Each member's pseudo-rectangles go out now; the first takes the
-    // rectangles, the others (same map) just as many.
+    // rectangles from its map, the others' maps (part of it) are emptied.
     for (size_t i = 0; i < g.members.size(); i++) {
         Connection *c = g.members[i];
         c->begin_shared_update(i == 0 ? &e.rects : nullptr);
