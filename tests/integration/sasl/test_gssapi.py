@@ -38,9 +38,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sasl_fixtures import (Fail, check, Kdc, KdcError, Relay, SaslPadFixer, sasl_messages,  # noqa: E402
+from sasl_fixtures import (Fail, check, Relay, SaslPadFixer, sasl_messages,  # noqa: E402
                            write_sasl_conf, start_sasl_emu, err_mark, wait_err, find_err, client_log, gvnc_login,
                            read_ppm, compare_rgb, frame_dump, pixel_needles, needles_found, full_fbur, HOST)
+from kdc import Kdc, KdcError  # noqa: E402
 from qvnc_testlib import Runner, tmpdir  # noqa: E402
 from sasl_fixtures import remove_tmp  # noqa: E402
 
