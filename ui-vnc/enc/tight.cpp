@@ -247,7 +247,11 @@ template <class T> void TightEncoder::encode_piece(const Rect &r, const EncodeCo
 
     bool jpeg_ok = ctx.lossy && ctx.quality_level >= 0 && ctx.pf.bpp >= 16 && area >= kJpegMinArea;
     if (jpeg_ok && ctx.freq) {
-        jpeg_ok = jpeg_allowed(ctx.quality_level, ctx.freq->over(r));
+        // Every tile of the piece must be changing, not just their mean: a
+        // lossless refresh of idle tiles that a viewer's bounding box
+        // (merge_small_damage) joined to a moving one went out as JPEG, and
+        // as those tiles had no history left, nothing refreshed them again.
+        jpeg_ok = jpeg_allowed(ctx.quality_level, ctx.freq->over(r)) && !ctx.freq->any_idle(r);
     }
     const int tpixel = rgb24 ? 3 : B;
     // A palette pays when each colour covers many pixels: its colours cost

@@ -45,6 +45,14 @@ struct TileFreq {
         });
         return n > 0 ? sum / n : 0;
     }
+
+    // Whether some tile r touches is not changing (frequency 0).
+    bool any_idle(const Rect &r) const
+    {
+        bool idle = false;
+        for_tiles(r, [&](size_t i) { idle = idle || hz[i] <= 0; });
+        return idle;
+    }
 };
 
 } // namespace qvnc::vnc

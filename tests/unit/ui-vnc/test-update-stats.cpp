@@ -96,6 +96,22 @@ void mean_over_tiles(void **)
     assert_true(f.over(Rect{0, 0, 0, 0}) == 0.0);
 }
 
+// TileFreq::any_idle: a rectangle touching one tile at 0 Hz among moving
+// ones is idle somewhere (Tight then sends it lossless: a refresh of idle
+// tiles boxed with a moving one must not go out as JPEG again).
+void idle_tile_in_rect(void **)
+{
+    TileFreq f;
+    f.cols = 3;
+    f.rows = 2;
+    f.hz = {0, 2, 4, 8, 16, 32};
+    assert_true(f.any_idle(Rect{0, 0, 2 * kTile, 2 * kTile}));   // tiles 0, 1, 3, 4
+    assert_true(f.over(Rect{0, 0, 2 * kTile, 2 * kTile}) > 0.2); // whose mean is high
+    assert_false(f.any_idle(Rect{kTile, 0, 2 * kTile, 2 * kTile}));
+    assert_true(f.any_idle(Rect{5, 5, 1, 1}));
+    assert_false(f.any_idle(Rect{kTile + 5, 5, 1, 1}));
+}
+
 } // namespace
 
 int main()
@@ -104,6 +120,7 @@ int main()
         cmocka_unit_test(frequency_follows_changed_tiles),
         cmocka_unit_test(full_and_empty),
         cmocka_unit_test(mean_over_tiles),
+        cmocka_unit_test(idle_tile_in_rect),
     };
     return cmocka_run_group_tests_name("update-stats", tests, nullptr, nullptr);
 }
