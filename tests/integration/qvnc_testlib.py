@@ -330,6 +330,15 @@ class Runner:
         else:
             print('ok %d - %s (%.2fs)' % (self.count, name, time.monotonic() - t0), flush=True)
 
+    def run_cases(self, cases, only=()):
+        """Runs the (name, fn) pairs of `cases`, only those whose name
+        contains one of `only` when it is given (a script's arguments pick
+        cases), then finish()."""
+        for name, fn in cases:
+            if not only or any(o in name for o in only):
+                self.case(name, fn)
+        self.finish()
+
     def at_exit(self, fn):
         self.cleanups.append(fn)
 

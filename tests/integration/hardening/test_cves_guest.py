@@ -342,14 +342,5 @@ CASES = [
 ]
 
 
-def main():
-    only = sys.argv[1:]
-    for name, fn in CASES:
-        if only and not any(o in name for o in only):
-            continue
-        runner.case(name, fn)
-    runner.finish()
-
-
 if __name__ == '__main__':
-    main()
+    runner.run_cases(CASES, sys.argv[1:])
